@@ -1,0 +1,75 @@
+"""Bad input gets one clear message and the contract's exit code, never a traceback."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import no_traceback, run_cli
+from tests.synth import make_tree
+
+
+def test_help() -> None:
+    r = run_cli("kernels", "--help")
+    assert r.code == 0
+    assert "--trtllm" in r.out and "--quant-op" in r.out
+
+
+def test_missing_trtllm_flag() -> None:
+    r = run_cli("kernels")
+    assert r.code == 2
+    assert "--trtllm" in r.err
+    assert no_traceback(r)
+
+
+def test_trtllm_does_not_exist(tmp_path: Path) -> None:
+    r = run_cli("kernels", "--trtllm", tmp_path / "nope")
+    assert r.code == 2
+    assert str(tmp_path / "nope") in r.err and "no such file" in r.err
+    assert no_traceback(r)
+
+
+def test_trtllm_is_a_file(tmp_path: Path) -> None:
+    f = tmp_path / "f.txt"
+    f.write_text("x")
+    r = run_cli("kernels", "--trtllm", f)
+    assert r.code == 2 and "not a directory" in r.err and no_traceback(r)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any directory; permission bits cannot deny it")
+def test_trtllm_unreadable(tmp_path: Path) -> None:
+    d = tmp_path / "locked"
+    d.mkdir()
+    d.chmod(0)
+    try:
+        r = run_cli("kernels", "--trtllm", d)
+    finally:
+        d.chmod(0o755)
+    assert r.code == 2 and "permission denied" in r.err
+
+
+def test_unrecognised_tree_names_markers(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    r = run_cli("kernels", "--trtllm", tmp_path)
+    assert r.code == 2
+    assert "not a recognised tree" in r.err
+    assert "jit/gemm/cutlass/generate_kernels.py" in r.err and "cpp/include/tensorrt_llm" in r.err
+    assert no_traceback(r)
+
+
+def test_empty_cutlass_submodule(tmp_path: Path) -> None:
+    tree = make_tree(tmp_path / "tree")
+    cut = tree / "3rdparty" / "cutlass"
+    for p in sorted(cut.rglob("*"), reverse=True):
+        p.rmdir() if p.is_dir() else p.unlink()
+    r = run_cli("kernels", "--trtllm", tree, "--rules", tree / "rules.toml")
+    assert r.code == 2
+    assert "submodule update --init 3rdparty/cutlass" in r.err
+    assert no_traceback(r)
+
+
+def test_bad_quant_op() -> None:
+    r = run_cli("kernels", "--trtllm", ".", "--quant-op", "int3")
+    assert r.code == 2 and "int3" in r.err and no_traceback(r)

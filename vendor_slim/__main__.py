@@ -1,0 +1,3 @@
+from vendor_slim.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Adapters: the only places that talk to external tools (libclang, subprocesses, git)."""

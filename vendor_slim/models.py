@@ -1,0 +1,152 @@
+"""Plain, frozen model objects passed between stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Lang = Literal["cu", "cxx"]
+Role = Literal["runner", "launcher", "link", "entry"]
+
+
+@dataclass(frozen=True)
+class Roots:
+    """Where upstream code lives: files under these are in-tree (vendored), all else is external."""
+
+    trtllm: Path
+    cutlass: Path
+
+    def classify(self, path: Path) -> str | None:
+        """'trtllm', 'cutlass' or None (external). CUTLASS may sit inside the TensorRT-LLM tree."""
+        p = path.resolve()
+        for name, root in sorted(
+            (("cutlass", self.cutlass.resolve()), ("trtllm", self.trtllm.resolve())),
+            key=lambda item: -len(str(item[1])),
+        ):
+            if p == root or root in p.parents:
+                return name
+        return None
+
+
+@dataclass(frozen=True)
+class SourceTree:
+    """A detected upstream tree and the profile facts needed to use it."""
+
+    path: Path
+    layout: str
+    roots: Roots
+    code_root: Path  # rules' relative paths to TensorRT-LLM files are taken from here
+    include_dirs: tuple[Path, ...]  # in-tree -I directories, in order
+    generator: Path
+    generator_style: Literal["script", "package"]
+    generator_args: tuple[str, ...]
+    generator_output_glob: str
+    cutlass_python: Path
+    commit: str | None = None
+
+
+@dataclass(frozen=True)
+class CompileSpec:
+    """How a TU is compiled: what the emitted build and the oracle both use."""
+
+    include_dirs: tuple[Path, ...]
+    defines: tuple[str, ...]  # NAME or NAME=VALUE
+    std: str = "c++17"
+    cuda_arch: str = "90a"  # compute_/sm_ suffix
+
+    def preprocessor_args(self, lang: Lang, cuda_include: Path | None = None) -> list[str]:
+        """The contract's `args`: -I/-D (and, for host C++ TUs, CUDA's include dirs)."""
+        args = [f"-I{d}" for d in self.include_dirs]
+        if lang == "cxx" and cuda_include is not None:
+            args += ["-isystem", str(cuda_include)]
+            cccl = cuda_include / "cccl"
+            if cccl.is_dir():
+                args += ["-isystem", str(cccl)]
+        args += [f"-D{d}" for d in self.defines]
+        return args
+
+
+@dataclass(frozen=True)
+class TranslationUnit:
+    source: Path
+    role: Role
+    lang: Lang
+    spec: CompileSpec
+
+
+@dataclass(frozen=True)
+class Instantiation:
+    """One explicit instantiation read from a generated file."""
+
+    file: str  # relative to the generator's output directory
+    index: int  # position within its file
+    function: str
+    namespace: tuple[str, ...]
+    args: tuple[str, ...]  # template arguments as written (tokens joined by spaces where needed)
+    params: str  # the parameter list as written, without parentheses
+    return_type: str
+    guard: tuple[str, ...] = ()  # enclosing #if conditions, outermost first
+    act: str = ""
+    weight: str = ""
+    scale_zero: str = ""
+    bias: str = ""
+    out: str = ""
+    quant_op: str = ""
+    epilogue: str = ""
+    cta: tuple[int, ...] = ()
+    cluster: tuple[int, ...] = ()
+    mainloop: str = ""
+    epilogue_schedule: str = ""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.file, self.index)
+
+    def declaration(self) -> str:
+        """The explicit instantiation as a C++ statement (without its namespaces)."""
+        return f"template {self.return_type} {self.function}<{', '.join(self.args)}>({self.params});"
+
+
+@dataclass(frozen=True)
+class Selection:
+    instantiations: tuple[Instantiation, ...]
+    selected: frozenset[tuple[str, int]]
+    needed: frozenset[tuple[str, int]] | None  # None: the runner could not be analysed
+    missing_for_runner: tuple[str, ...]  # launchers the runner references that nobody generates
+    preamble: tuple[str, ...]  # the #include lines the generated files start with
+
+
+@dataclass(frozen=True)
+class TUClosure:
+    source: Path
+    role: Role
+    lang: Lang
+    args: tuple[str, ...]
+    files: tuple[Path, ...]  # in-tree files read, the TU itself included, sorted
+    external: tuple[Path, ...]
+    unresolved: tuple[str, ...]
+    edges: tuple[tuple[Path, Path, int], ...] = field(default=())  # includer, included, line
+
+
+@dataclass(frozen=True)
+class ClosureStats:
+    """What computing a closure cost: how many libclang parses ran and what was reused."""
+
+    parses: int = 0  # libclang parses run (one per TU-group and compiler pass)
+    jobs: int = 0  # distinct parse jobs (TUs sharing a preamble and arguments are one job)
+    cache_hits: int = 0  # jobs answered from the on-disk cache
+    shared_tus: int = 0  # TUs answered by another TU's job (same preamble and arguments)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ClosureReport:
+    """Per-TU closures, their union and the include graphs (networkx DiGraph, nodes are path strings)."""
+
+    roots: Roots
+    tus: tuple[TUClosure, ...]
+    union: tuple[Path, ...]  # in-tree files over all TUs, sorted
+    graphs: tuple[Any, ...]  # one networkx.DiGraph per TU, in the order of `tus`
+    graph: Any  # networkx.DiGraph: the union of `graphs`
+    stats: ClosureStats = field(default_factory=ClosureStats)

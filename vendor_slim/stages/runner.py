@@ -1,0 +1,220 @@
+"""Which launcher instantiations the runner really references, found by letting clang instantiate it.
+
+The probe TU holds the generated files' headers, a stand-in definition of the launcher template whose
+body names `vs_hit<ID>` (ID: the generated instantiation with the same template arguments, decided by
+clang's own type identity) or `vs_miss<ARGS...>` (no generated instantiation has them), and then the
+runner TU(s) with their explicit instantiation of the runner class. Both helper templates are left
+undefined, so every launcher specialization the runner's code reaches produces one diagnostic that
+names it; code paths pruned by `if constexpr` produce none. Nothing is compiled to an object, so a tree
+with a missing header (C1) can still be analysed: clang keeps going where nvcc stops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vendor_slim.adapters.libclang.sema import Diag, cuda_host_args, diagnostics, template_declaration
+from vendor_slim.adapters.libclang.tokens import Tok, lex
+from vendor_slim.errors import BadInput
+from vendor_slim.models import Instantiation, SourceTree
+from vendor_slim.stages.instantiations import join, parse_generated
+
+_EDG_ONLY = "function template partial specialization is not allowed"
+
+
+@dataclass(frozen=True)
+class RunnerAnalysis:
+    needed: frozenset[int]  # indexes into the instantiation list given
+    missing: tuple[str, ...]  # launcher specializations referenced but not generated
+    unrelated_errors: int  # other errors clang reported (missing headers, clang-only rejections)
+    fixups: tuple[str, ...]  # files read through the EDG-compatibility overlay
+
+
+def resolve_include(name: str, including_dir: Path, include_dirs: Sequence[Path]) -> Path | None:
+    for d in (including_dir, *include_dirs):
+        cand = d / name
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _include_name(directive: str) -> str | None:
+    rest = directive.split("include", 1)[1].strip()
+    if len(rest) >= 2 and rest[0] in '"<':
+        return rest[1:-1]
+    return None
+
+
+def _strip_defaults(toks: Sequence[Tok]) -> list[Tok]:
+    """Drop `= default` parts at bracket depth 1 (a definition must not repeat default arguments)."""
+    out: list[Tok] = []
+    depth = 0
+    skipping = False
+    for t in toks:
+        s = t.spelling
+        opening = s in ("(", "<", "[", "{")
+        closing = s in (")", ">", "]", "}")
+        if skipping:
+            if depth == 1 and (s == "," or closing):
+                skipping = False
+            else:
+                depth += 1 if opening else (-1 if closing else 0)
+                if s == ">>":
+                    depth -= 2
+                continue
+        if s == "=" and depth == 1:
+            skipping = True
+            continue
+        if opening:
+            depth += 1
+        elif closing:
+            depth -= 1
+        elif s == ">>":
+            depth -= 2
+        out.append(t)
+    return out
+
+
+def _template_head(toks: Sequence[Tok]) -> tuple[str, list[Tok]]:
+    """`template <...>` parameter list text (defaults removed) and the rest of the declaration."""
+    assert toks and toks[0].spelling == "template"
+    depth = 0
+    for k, t in enumerate(toks[1:], start=1):
+        depth += {"<": 1, ">": -1, ">>": -2}.get(t.spelling, 0)
+        if depth <= 0:
+            head = _strip_defaults(toks[1 : k + 1])
+            return join(head[1:-1]), list(toks[k + 1 :])
+    raise ValueError("unbalanced template parameter list")
+
+
+def build_probe(
+    preamble: Sequence[str],
+    namespace: Sequence[str],
+    decl_tokens: Sequence[Tok],
+    param_names: Sequence[str],
+    insts: Sequence[Instantiation],
+    runner_tus: Sequence[Path],
+) -> str:
+    params_text, rest = _template_head(decl_tokens)
+    signature = join(_strip_defaults([t for t in rest if t.spelling != ";"]))
+    forward = ", ".join(param_names)
+    lines = [*preamble, ""]
+    lines += [f"namespace {n} {{" for n in namespace]
+    lines += [
+        "template <int> struct vs_hit;",
+        f"template <{params_text}> struct vs_miss;",
+        f"template <{params_text}> struct vs_known {{ static constexpr int id = -1; }};",
+    ]
+    for i, inst in enumerate(insts):
+        lines.append(f"template <> struct vs_known<{', '.join(inst.args)}> {{ static constexpr int id = {i}; }};")
+    lines += [
+        f"template <{params_text}>",
+        f"{signature} {{",
+        f"  if constexpr (vs_known<{forward}>::id >= 0) {{",
+        f"    typename vs_hit<vs_known<{forward}>::id>::type* vs_p = nullptr; (void)vs_p;",
+        "  } else {",
+        f"    typename vs_miss<{forward}>::type* vs_q = nullptr; (void)vs_q;",
+        "  }",
+        "}",
+    ]
+    lines += ["}" for _ in namespace]
+    lines += [f'#include "{p}"' for p in runner_tus]
+    return "\n".join(lines) + "\n"
+
+
+def _edg_overlay(path: Path, text: str, line: int, col: int) -> str | None:
+    """Remove the explicit template arguments clang rejects in an out-of-class member template
+    definition (`X<T>::f<U>(...)`, accepted by nvcc's EDG front end); analysis only, in memory."""
+    toks = [t for t in lex(path, text).tokens if t.kind != "comment"]
+    raw = text.encode()
+    for k, t in enumerate(toks):
+        if t.line == line and t.col >= col and t.kind == "identifier" and k + 1 < len(toks) \
+                and toks[k + 1].spelling == "<":
+            depth = 0
+            for m in range(k + 1, len(toks)):
+                depth += {"<": 1, ">": -1, ">>": -2}.get(toks[m].spelling, 0)
+                if depth <= 0:
+                    start = toks[k + 1].offset
+                    end = toks[m].offset + len(toks[m].spelling.encode())
+                    return (raw[:start] + b" " * (end - start) + raw[end:]).decode()
+            return None
+    return None
+
+
+def analyse_runner(
+    src: SourceTree,
+    generated: Sequence[Path],
+    gen_root: Path,
+    launcher: str,
+    runner_tus: Sequence[Path],
+    *,
+    std: str,
+    arch: str,
+    defines: Sequence[str],
+    arg_fields: Sequence[str],
+    probe_path: Path,
+) -> tuple[list[Instantiation], RunnerAnalysis]:
+    insts: list[Instantiation] = []
+    preambles: set[tuple[str, ...]] = set()
+    namespaces: set[tuple[str, ...]] = set()
+    for f in generated:
+        pf = parse_generated(lex(f, f.read_text()), str(f.relative_to(gen_root)), arg_fields)
+        for inst in pf.instantiations:
+            if inst.function == launcher and inst.index not in pf.disabled:
+                insts.append(inst)
+                preambles.add(pf.preamble)
+                namespaces.add(inst.namespace)
+    if len(namespaces) != 1 or len(preambles) != 1:
+        raise BadInput(f"generated {launcher} instantiations do not share one namespace and preamble")
+    (namespace,) = namespaces
+    (preamble,) = preambles
+    # The headers the generated files' .inl includes, not the .inl itself: it defines the launcher.
+    lines: list[str] = []
+    for directive in preamble:
+        name = _include_name(directive)
+        inl = resolve_include(name, gen_root, src.include_dirs) if name else None
+        if inl is None:
+            raise BadInput(f"{directive} of the generated files does not resolve in {src.path}")
+        for inner in parse_generated(lex(inl, inl.read_text()), inl.name, arg_fields).preamble:
+            n = _include_name(inner)
+            hit = resolve_include(n, inl.parent, src.include_dirs) if n else None
+            lines.append(f'#include "{hit}"' if hit else inner)
+    args = [*cuda_host_args(std, arch), *[f"-I{d}" for d in src.include_dirs], *[f"-D{d}" for d in defines]]
+    decl = template_declaration(probe_path, "\n".join(lines) + "\n", args, namespace, launcher)
+    if decl is None:
+        raise BadInput(f"no declaration of {'::'.join((*namespace, launcher))} in the headers of {preamble[0]}")
+    text = build_probe(lines, namespace, decl.tokens, decl.param_names, insts, runner_tus)
+    probe_path.parent.mkdir(parents=True, exist_ok=True)
+    probe_path.write_text(text)
+    overlays: dict[str, str] = {}
+    for _ in range(8):
+        diags = diagnostics(probe_path, text, args, overlays)
+        todo = [d for d in diags if d.message == _EDG_ONLY and d.file and d.file not in overlays]
+        if not todo:
+            break
+        for d in todo:
+            assert d.file is not None
+            base = overlays.get(d.file) or Path(d.file).read_text()
+            fixed = _edg_overlay(Path(d.file), base, d.line, d.col)
+            if fixed is not None:
+                overlays[d.file] = fixed
+    return insts, _read(diags, tuple(sorted(overlays)))
+
+
+def _read(diags: Sequence[Diag], fixups: tuple[str, ...]) -> RunnerAnalysis:
+    needed: set[int] = set()
+    missing: list[str] = []
+    other = 0
+    for d in diags:
+        msg = d.message
+        if "vs_hit<" in msg:
+            num = msg.split("vs_hit<", 1)[1].split(">", 1)[0]
+            if num.lstrip("-").isdigit():
+                needed.add(int(num))
+        elif "vs_miss<" in msg:
+            missing.append(msg.split("vs_miss<", 1)[1].rsplit(">", 1)[0])
+        else:
+            other += 1
+    return RunnerAnalysis(frozenset(needed), tuple(sorted(set(missing))), other, fixups)

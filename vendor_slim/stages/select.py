@@ -1,0 +1,68 @@
+"""Selection: the rule's predicate over parsed instantiations, cross-checked with the runner's needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from vendor_slim.errors import BadInput
+from vendor_slim.models import Instantiation, SourceTree
+from vendor_slim.rules import Rules
+from vendor_slim.stages.generate import generated_files, run_generator
+from vendor_slim.stages.runner import RunnerAnalysis, analyse_runner
+
+
+@dataclass(frozen=True)
+class KernelsReport:
+    source: SourceTree
+    generator_args: tuple[str, ...]
+    generator_files: int
+    gen_root: Path
+    instantiations: tuple[Instantiation, ...]
+    selected: frozenset[int]
+    needed: frozenset[int]
+    missing_for_runner: tuple[str, ...]
+    analysis: RunnerAnalysis
+    quant_ops: tuple[str, ...]
+
+    def selected_instantiations(self) -> list[Instantiation]:
+        return [inst for i, inst in enumerate(self.instantiations) if i in self.selected]
+
+
+def matches(inst: Instantiation, rules: Rules, quant_ops: Sequence[str]) -> bool:
+    enums = {rules.quant_ops[q].enum.split("::")[-1] for q in quant_ops}
+    return (
+        inst.function == rules.target.launcher
+        and inst.act in rules.select.act
+        and inst.weight in rules.select.weight
+        and inst.quant_op in enums
+    )
+
+
+def select_kernels(src: SourceTree, rules: Rules, quant_ops: Sequence[str], cache: Path) -> KernelsReport:
+    arch = rules.target.generator_arch
+    gen_root, shown = run_generator(src, arch, cache)
+    files = generated_files(gen_root, src, arch)
+    if not files:
+        raise BadInput(
+            f"the generator wrote no {rules.target.generated_kind} files matching "
+            f"{src.generator_output_glob.replace('{arch}', arch)} (output kept in {gen_root})"
+        )
+    runner_tus = []
+    for q in quant_ops:
+        tu = src.code_root / rules.quant_ops[q].runner_tu
+        if not tu.is_file():
+            raise BadInput(f"runner TU for quant op {q} not found: {tu}")
+        runner_tus.append(tu)
+    insts, analysis = analyse_runner(
+        src, files, gen_root, rules.target.launcher, runner_tus,
+        std=rules.target.std, arch=rules.target.cuda_arch, defines=rules.target.defines,
+        arg_fields=rules.target.arg_fields, probe_path=cache / "probe" / f"{src.layout}-runner-probe.cu",
+    )
+    selected = frozenset(i for i, inst in enumerate(insts) if matches(inst, rules, quant_ops))
+    return KernelsReport(
+        source=src, generator_args=tuple(shown), generator_files=len(files), gen_root=gen_root,
+        instantiations=tuple(insts), selected=selected, needed=analysis.needed,
+        missing_for_runner=analysis.missing, analysis=analysis, quant_ops=tuple(quant_ops),
+    )
