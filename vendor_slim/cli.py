@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -92,6 +93,84 @@ def kernels(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tu
         missing = doc["missing_for_runner"]
         names = "\n  ".join(missing)
         raise CheckFailed(f"{len(missing)} launcher(s) the runner references are not generated:\n  {names}")
+
+
+def jobs_option(fn: F) -> F:
+    return click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+                        help="Parallel parses (default: the core count).")(fn)
+
+
+def only_option(fn: F) -> F:
+    return click.option("--only", multiple=True, type=click.Choice(["runner", "launcher", "link"]),
+                        help="Restrict to TUs of this role (repeatable).")(fn)
+
+
+@cli.command()
+@trtllm_option
+@rules_options
+@jobs_option
+@only_option
+@click.option("--json", "as_json", is_flag=True, help="Print the contract's JSON document.")
+@click.option("--oracle", type=click.Choice(["nvcc"]), default=None,
+              help="Also run nvcc -M (c++ -M for host TUs) per TU and report differences; exit 1 on any.")
+@handled
+def closure(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...], jobs: int | None,
+            only: tuple[str, ...], as_json: bool, oracle: str | None) -> None:
+    """The include closure of every TU of the target, per TU and in union."""
+    from vendor_slim.app import oracle_report, target_closure
+    from vendor_slim.stages.closure import closure_json
+
+    report, tus = target_closure(trtllm, cutlass, rules, quant_op, jobs or os.cpu_count() or 1, only)
+    diff = oracle_report(report, tus) if oracle else None
+    doc = closure_json(report, diff)
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        from vendor_slim.ui import print_closure
+
+        print_closure(doc, report.stats.seconds, oracle is not None)
+    if diff and (diff["missing"] or diff["extra"]):
+        raise CheckFailed(f"closure differs from nvcc -M: {len(diff['missing'])} missing, {len(diff['extra'])} extra")
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@trtllm_option
+@rules_options
+@jobs_option
+@handled
+def why(file: Path, trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...],
+        jobs: int | None) -> None:
+    """The shortest include chain from a TU of the target to FILE."""
+    from vendor_slim.app import target_closure
+    from vendor_slim.stages.closure import why as why_chain
+
+    report, _ = target_closure(trtllm, cutlass, rules, quant_op, jobs or os.cpu_count() or 1)
+    for depth, p in enumerate(why_chain(report, file)):
+        click.echo(f"{'  ' * depth}{p}")
+
+
+@cli.command()
+@trtllm_option
+@rules_options
+@jobs_option
+@click.option("--format", "fmt", type=click.Choice(["dot", "graphml", "json"]), default="json")
+@click.option("-o", "output", type=click.Path(path_type=Path), default=None, help="Write to FILE.")
+@handled
+def graph(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...], jobs: int | None,
+          fmt: str, output: Path | None) -> None:
+    """The include graph of the target (union of all TUs)."""
+    from vendor_slim.app import target_closure
+    from vendor_slim.stages.closure import export_graph
+
+    report, _ = target_closure(trtllm, cutlass, rules, quant_op, jobs or os.cpu_count() or 1)
+    text = export_graph(report.graph, fmt)  # type: ignore[arg-type]
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        from vendor_slim.fsutil import atomic_write_text
+
+        atomic_write_text(output, text)
 
 
 def main() -> None:

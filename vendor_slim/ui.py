@@ -34,3 +34,27 @@ def print_kernels(doc: dict[str, Any]) -> None:
     )
     for m in doc["missing_for_runner"]:
         console.print(f"  [red]missing[/red]: {m}")
+
+
+def print_closure(doc: dict[str, Any], seconds: float, oracle: bool) -> None:
+    console = Console()
+    table = Table(title="include closure")
+    for col in ("role", "lang", "TU", "in-tree files", "external", "unresolved"):
+        table.add_column(col)
+    for tu in doc["tus"]:
+        table.add_row(tu["role"], tu["lang"], tu["source"].rsplit("/", 1)[-1], str(len(tu["files"])),
+                      str(len(tu["external"])), str(len(tu["unresolved"])))
+    console.print(table)
+    trt = doc["roots"]["trtllm"].rstrip("/") + "/"
+    cut = doc["roots"]["cutlass"].rstrip("/") + "/"
+    n_cut = sum(f.startswith(cut) for f in doc["union"])
+    n_trt = sum(f.startswith(trt) and not f.startswith(cut) for f in doc["union"])
+    console.print(f"union: {len(doc['union'])} in-tree files ({n_trt} TensorRT-LLM, {n_cut} CUTLASS), "
+                  f"{seconds:.1f} s")
+    if oracle:
+        o = doc["oracle"]
+        console.print(f"oracle (nvcc -M): {len(o['missing'])} missing, {len(o['extra'])} extra")
+        for m in o["missing"]:
+            console.print(f"  [red]missing[/red] {m}")
+        for e in o["extra"]:
+            console.print(f"  [yellow]extra[/yellow] {e}")

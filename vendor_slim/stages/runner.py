@@ -12,7 +12,7 @@ with a missing header (C1) can still be analysed: clang keeps going where nvcc s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vendor_slim.adapters.libclang.sema import Diag, cuda_host_args, diagnostics, template_declaration
@@ -30,6 +30,8 @@ class RunnerAnalysis:
     missing: tuple[str, ...]  # launcher specializations referenced but not generated
     unrelated_errors: int  # other errors clang reported (missing headers, clang-only rejections)
     fixups: tuple[str, ...]  # files read through the EDG-compatibility overlay
+    preamble: tuple[str, ...] = ()  # the generated files' #include lines
+    namespace: tuple[str, ...] = ()  # the namespace the generated instantiations sit in
 
 
 def resolve_include(name: str, including_dir: Path, include_dirs: Sequence[Path]) -> Path | None:
@@ -200,7 +202,7 @@ def analyse_runner(
             fixed = _edg_overlay(Path(d.file), base, d.line, d.col)
             if fixed is not None:
                 overlays[d.file] = fixed
-    return insts, _read(diags, tuple(sorted(overlays)))
+    return insts, replace(_read(diags, tuple(sorted(overlays))), preamble=preamble, namespace=namespace)
 
 
 def _read(diags: Sequence[Diag], fixups: tuple[str, ...]) -> RunnerAnalysis:

@@ -1,0 +1,515 @@
+"""The include closure of each TU: every file the real compiler reads, with who includes whom.
+
+Each TU is parsed by libclang once per nvcc pass (host and device for `cu`, one host pass for
+`cxx`), replaying the real compiler's macros and search path (see adapters/libclang/includes.py),
+and the passes are unioned, as `nvcc -M` unions them. Three things keep it fast:
+- TUs whose text before the first non-#include token is the same (the generated launcher files)
+  and whose arguments are the same are one job: their preamble is parsed once;
+- jobs and passes run in parallel in a process pool (libclang parses are CPU-bound);
+- results are cached in `cache_dir`, keyed by the arguments and the preamble or source path, and
+  valid while every recorded file still has its recorded sha256. Results with unresolved includes
+  are not cached (the missing file may appear).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+import networkx as nx
+
+from vendor_slim import __version__
+from vendor_slim.adapters import nvcc
+from vendor_slim.adapters.libclang import includes
+from vendor_slim.adapters.libclang.includes import IncludeEdge, IncludeResult, UnresolvedInclude
+from vendor_slim.errors import BadInput, ExternalToolError
+from vendor_slim.models import (
+    ClosureReport,
+    ClosureStats,
+    Roots,
+    TranslationUnit,
+    TUClosure,
+)
+
+CACHE_FORMAT = 1
+GraphFormat = Literal["dot", "graphml", "json"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Preambles
+
+
+_DIRECTIVE_INCLUDE = re.compile(r"^[ \t]*#[ \t]*(?:include|include_next|import)\b", re.M)
+_INCLUDE_AT = re.compile(r"#[ \t]*(?:include|include_next|import)\b")
+
+
+def split_preamble(text: str) -> tuple[str, str]:
+    """(preamble, rest): the text up to the first token that is neither a comment nor an #include line."""
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in " \t\r\n\f\v":
+            i += 1
+        elif text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j + 1
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+        elif c == "#" and _INCLUDE_AT.match(text, i):
+            # the whole directive line, with backslash continuations
+            while True:
+                j = text.find("\n", i)
+                if j < 0:
+                    i = n
+                    break
+                if text[j - 1] == "\\" or text[j - 2 : j] == "\\\r":
+                    i = j + 1
+                    continue
+                i = j + 1
+                break
+        else:
+            break
+    # blank lines before the first other token are not part of the preamble's identity
+    end = len(text[:i].rstrip())
+    nl = text.find("\n", end, i)
+    cut = i if nl < 0 else nl + 1
+    return text[:cut], text[cut:]
+
+
+def shareable_preamble(text: str) -> str | None:
+    """The preamble when the rest of the file includes nothing (so the preamble decides the closure)."""
+    pre, rest = split_preamble(text)
+    if not _DIRECTIVE_INCLUDE.search(pre) or _DIRECTIVE_INCLUDE.search(rest):
+        return None
+    return pre
+
+
+# ---------------------------------------------------------------------------------------------
+# Jobs
+
+
+@dataclass(frozen=True)
+class _Job:
+    key: str
+    source: Path  # the TU parsed (the first of its group)
+    contents: str | None  # the preamble when shared, else None (the file as it is)
+    pass_args: tuple[tuple[str, tuple[str, ...]], ...]  # (pass name, libclang args)
+
+
+def _norm(p: str | os.PathLike[str]) -> Path:
+    return Path(os.path.normpath(os.path.abspath(p)))
+
+
+def _contract_args(tu: TranslationUnit) -> list[str]:
+    cuda_inc = nvcc.cuda_include_dir() if tu.lang == "cxx" else None
+    return tu.spec.preprocessor_args(tu.lang, cuda_inc)
+
+
+def _libclang_version() -> str:
+    for dist in ("libclang-ng", "libclang"):
+        try:
+            return f"{dist}=={metadata.version(dist)}"
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown"
+
+
+def _plan(tus: Sequence[TranslationUnit]) -> tuple[list[_Job], list[tuple[_Job, list[str]]]]:
+    """Group TUs into parse jobs; returns the jobs and, per TU, its job and contract args."""
+    jobs: dict[str, _Job] = {}
+    per_tu: list[tuple[_Job, list[str]]] = []
+    lib = _libclang_version()
+    for tu in tus:
+        src = _norm(tu.source)
+        if not src.is_file():
+            raise BadInput(f"translation unit {src} does not exist")
+        args = _contract_args(tu)
+        passes = nvcc.passes(tu.lang, args, src)
+        pass_args = tuple((p.name, tuple(includes.clang_args(p))) for p in passes)
+        text = src.read_text(errors="surrogateescape")
+        pre = shareable_preamble(text)
+        ident: dict[str, Any] = {
+            "format": CACHE_FORMAT, "tool": __version__, "libclang": lib, "lang": tu.lang,
+            "passes": pass_args,
+        }
+        if pre is not None:
+            # quoted includes resolve from the TU's directory, so it is part of the identity
+            ident.update(mode="preamble", dir=str(src.parent), preamble=pre)
+        else:
+            ident.update(mode="file", source=str(src))
+        key = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()
+        job = jobs.get(key)
+        if job is None:
+            job = jobs[key] = _Job(key, src, pre, pass_args)
+        per_tu.append((job, args))
+    return list(jobs.values()), per_tu
+
+
+def _parse_pass(source: Path, args: tuple[str, ...], contents: str | None) -> IncludeResult:
+    """One libclang parse (runs in a worker process)."""
+    try:
+        return includes.parse_includes(source, args, contents=contents)
+    except Exception as exc:  # libclang reports a failed parse as a bare exception
+        if isinstance(exc, (BadInput, ExternalToolError)):
+            raise
+        raise ExternalToolError(
+            f"libclang could not parse {source}", command=["libclang", *args, str(source)],
+            returncode=1, output=str(exc),
+        ) from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# Cache
+
+
+class _Hasher:
+    def __init__(self) -> None:
+        self._memo: dict[Path, str | None] = {}
+
+    def __call__(self, path: Path) -> str | None:
+        if path not in self._memo:
+            try:
+                self._memo[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                self._memo[path] = None
+        return self._memo[path]
+
+
+def _to_json(result: IncludeResult) -> dict[str, Any]:
+    return {
+        "files": [str(f) for f in result.files],
+        "edges": [[str(e.includer), str(e.included), e.line] for e in result.edges],
+        "unresolved": [[None if u.includer is None else str(u.includer), u.line, u.spelling]
+                       for u in result.unresolved],
+    }
+
+
+def _from_json(data: dict[str, Any]) -> IncludeResult:
+    return IncludeResult(
+        files=tuple(Path(f) for f in data["files"]),
+        edges=tuple(IncludeEdge(Path(a), Path(b), int(n)) for a, b, n in data["edges"]),
+        unresolved=tuple(UnresolvedInclude(None if a is None else Path(a), int(n), s)
+                         for a, n, s in data["unresolved"]),
+    )
+
+
+def _cache_load(cache_dir: Path, job: _Job, hasher: _Hasher) -> IncludeResult | None:
+    path = cache_dir / f"{job.key}.json"
+    try:
+        entry = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if entry.get("key") != job.key:
+        return None
+    for f, digest in entry.get("hashes", {}).items():
+        if hasher(Path(f)) != digest:
+            return None
+    result = _from_json(entry["result"])
+    first = Path(entry.get("source", ""))
+    if first != job.source:
+        if job.contents is None:
+            return None
+        # a shared job may have been stored by another TU of its group: it stands for all of them
+        result = _rename(result, first, job.source)
+    return result
+
+
+def _rename(result: IncludeResult, old: Path, new: Path) -> IncludeResult:
+    def r(p: Path) -> Path:
+        return new if p == old else p
+
+    return includes.union([IncludeResult(
+        files=tuple(r(f) for f in result.files),
+        edges=tuple(IncludeEdge(r(e.includer), r(e.included), e.line) for e in result.edges),
+        unresolved=tuple(UnresolvedInclude(None if u.includer is None else r(u.includer), u.line, u.spelling)
+                         for u in result.unresolved),
+    )])
+
+
+def _cache_store(cache_dir: Path, job: _Job, result: IncludeResult, hasher: _Hasher) -> None:
+    if result.unresolved:
+        return
+    hashes: dict[str, str] = {}
+    for f in result.files:
+        if job.contents is not None and f == job.source:
+            continue  # a shared job is keyed by the preamble text, not by its first file
+        digest = hasher(f)
+        if digest is None:
+            return
+        hashes[str(f)] = digest
+    entry = {"key": job.key, "source": str(job.source), "hashes": hashes, "result": _to_json(result)}
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".tmp-", suffix=".json")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(entry, fh)
+    os.replace(tmp, cache_dir / f"{job.key}.json")
+
+
+# ---------------------------------------------------------------------------------------------
+# The stage
+
+
+def compute_closure(
+    tus: Sequence[TranslationUnit], roots: Roots, *, jobs: int, cache_dir: Path
+) -> ClosureReport:
+    """The include closure of every TU (per TU and in union) with its include graphs.
+
+    Raises BadInput when an in-tree file includes a header that does not exist, naming the header
+    and the include chain from the TU to it.
+    """
+    start = time.perf_counter()
+    planned, per_tu = _plan(tus)
+    hasher = _Hasher()
+    results: dict[str, IncludeResult] = {}
+    todo: list[_Job] = []
+    for job in planned:
+        cached = _cache_load(cache_dir, job, hasher)
+        if cached is None:
+            todo.append(job)
+        else:
+            results[job.key] = cached
+    hits = len(planned) - len(todo)
+    tasks = [(job, name, args) for job in todo for name, args in job.pass_args]
+    per_pass: dict[str, list[IncludeResult]] = {job.key: [] for job in todo}
+    if tasks and jobs <= 1:
+        for job, _name, a in tasks:
+            per_pass[job.key].append(_parse_pass(job.source, a, job.contents))
+    elif tasks:
+        # fork where there is one: spawn would re-import the caller's __main__, which breaks scripts
+        # without a __main__ guard; libclang keeps no threads alive between parses
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+        with cf.ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
+            futures = {pool.submit(_parse_pass, job.source, a, job.contents): job for job, _n, a in tasks}
+            for fut in cf.as_completed(futures):
+                per_pass[futures[fut].key].append(fut.result())
+    for job in todo:
+        fresh = includes.union(per_pass[job.key])
+        results[job.key] = fresh
+        _cache_store(cache_dir, job, fresh, hasher)
+
+    closures: list[TUClosure] = []
+    graphs: list[Any] = []
+    cls = _Classifier(roots)
+    for tu, (job, tu_args) in zip(tus, per_tu, strict=True):
+        closure, graph = _tu_closure(tu, tu_args, job, results[job.key], cls)
+        closures.append(closure)
+        graphs.append(graph)
+    union_graph: Any = nx.DiGraph()
+    for g in graphs:
+        union_graph.update(g)
+    union_files = sorted({f for c in closures for f in c.files})
+    stats = ClosureStats(
+        parses=len(tasks), jobs=len(planned), cache_hits=hits,
+        shared_tus=len(tus) - len({job.key for job, _a in per_tu}) if tus else 0,
+        seconds=time.perf_counter() - start,
+    )
+    return ClosureReport(roots=roots, tus=tuple(closures), union=tuple(union_files),
+                         graphs=tuple(graphs), graph=union_graph, stats=stats)
+
+
+class _Classifier:
+    """Roots.classify with the roots resolved once and every answer memoised (it is asked ~10^4 times)."""
+
+    def __init__(self, roots: Roots) -> None:
+        self._roots = sorted(
+            ((name, os.path.realpath(r) + os.sep) for name, r in (("cutlass", roots.cutlass),
+                                                                  ("trtllm", roots.trtllm))),
+            key=lambda item: -len(item[1]),
+        )
+        self._memo: dict[Path, tuple[str | None, Path]] = {}
+
+    def _lookup(self, p: Path) -> tuple[str | None, Path]:
+        hit = self._memo.get(p)
+        if hit is None:
+            real = os.path.realpath(p)
+            root = next((name for name, r in self._roots if (real + os.sep).startswith(r)), None)
+            hit = self._memo[p] = (root, Path(real))
+        return hit
+
+    def root(self, p: Path) -> str | None:
+        return self._lookup(p)[0]
+
+    def canon(self, p: Path) -> Path:
+        """In-tree files keep the spelling the -I dirs give them; external ones are canonicalised
+        (gcc prints some CUDA headers through their real path, some through the symlink)."""
+        root, real = self._lookup(p)
+        return p if root is not None else real
+
+
+def _tu_closure(
+    tu: TranslationUnit, args: list[str], job: _Job, result: IncludeResult, cls: _Classifier
+) -> tuple[TUClosure, Any]:
+    src = _norm(tu.source)
+
+    def canon(p: Path) -> Path:
+        return src if p == job.source else cls.canon(p)  # a shared job's first TU stands for this one
+
+    root_of = cls.root
+
+    graph: Any = nx.DiGraph()
+    files = {canon(f) for f in result.files}
+    for f in files:
+        r = root_of(f)
+        graph.add_node(str(f), root=r, kind="in-tree" if (r is not None or f == src) else "external",
+                       tu=f == src)
+    for e in result.edges:
+        a, b = str(canon(e.includer)), str(canon(e.included))
+        if graph.has_edge(a, b):
+            graph[a][b]["line"] = min(graph[a][b]["line"], e.line)
+        else:
+            graph.add_edge(a, b, line=e.line)
+    missing_in_tree: list[tuple[UnresolvedInclude, Path]] = []
+    for u in result.unresolved:
+        includer = canon(u.includer) if u.includer is not None else src
+        node = u.spelling
+        if node not in graph:
+            graph.add_node(node, root=None, kind="unresolved", tu=False)
+        graph.add_edge(str(includer), node, line=u.line)
+        if includer == src or root_of(includer) is not None:
+            missing_in_tree.append((u, includer))
+    if missing_in_tree:
+        u, includer = missing_in_tree[0]
+        try:
+            chain = [str(p) for p in nx.shortest_path(graph, str(src), str(includer))]
+        except (nx.NetworkXNoPath, nx.NodeNotFound):
+            chain = [str(src), str(includer)]
+        more = f" ({len(missing_in_tree) - 1} more missing)" if len(missing_in_tree) > 1 else ""
+        raise BadInput(
+            f"{src}: header '{u.spelling}' included at {includer}:{u.line} does not exist in the "
+            f"tree or on the include path{more}",
+            chain=[*chain, f"{u.spelling} (not found)"],
+        )
+    in_tree = sorted(f for f in files if f == src or root_of(f) is not None)
+    external = sorted(f for f in files if f != src and root_of(f) is None)
+    edges = tuple(sorted(
+        ((Path(a), Path(b), int(d["line"])) for a, b, d in graph.edges(data=True)
+         if graph.nodes[b]["kind"] != "unresolved"),
+        key=lambda t: (str(t[0]), t[2], str(t[1])),
+    ))
+    closure = TUClosure(
+        source=src, role=tu.role, lang=tu.lang, args=tuple(args), files=tuple(in_tree),
+        external=tuple(external), unresolved=tuple(sorted({u.spelling for u in result.unresolved})),
+        edges=edges,
+    )
+    return closure, graph
+
+
+# ---------------------------------------------------------------------------------------------
+# Queries and exports
+
+
+def oracle_diff(tu: TranslationUnit, closure: TUClosure, roots: Roots) -> tuple[list[Path], list[Path]]:
+    """(missing, extra): in-tree files the real compiler reads that the closure lacks, and the reverse.
+
+    The oracle is the contract's command: `nvcc -M ...` for `cu`, `c++ -M ...` for `cxx`.
+    """
+    src = _norm(tu.source)
+    deps = nvcc.oracle_dependencies(tu.lang, list(closure.args), src)
+    cls = _Classifier(roots)
+    want = {Path(os.path.realpath(d)): d for d in deps if d == src or cls.root(d) is not None}
+    want.setdefault(Path(os.path.realpath(src)), src)
+    have = {Path(os.path.realpath(f)): f for f in closure.files}
+    missing = sorted(want[k] for k in want.keys() - have.keys())
+    extra = sorted(have[k] for k in have.keys() - want.keys())
+    return missing, extra
+
+
+def why(report: ClosureReport, file: Path) -> list[Path]:
+    """The shortest include chain from any TU of the report to FILE (TU first, FILE last)."""
+    graph = report.graph
+    targets = _match_nodes(graph, file)
+    if not targets:
+        raise BadInput(f"{file} is not read by any translation unit of the target")
+    best: list[str] | None = None
+    for tu in report.tus:
+        start = str(tu.source)
+        if start not in graph:
+            continue
+        lengths, paths = nx.single_source_dijkstra(graph, start, weight=None)
+        for t in targets:
+            if t in paths and (best is None or len(paths[t]) < len(best)):
+                best = paths[t]
+        del lengths
+    if best is None:
+        raise BadInput(f"{file} is in the include graph but no translation unit reaches it")
+    return [Path(p) for p in best]
+
+
+def _match_nodes(graph: Any, file: Path) -> list[str]:
+    nodes: set[str] = set(graph.nodes)
+    for cand in (str(_norm(file)), os.path.realpath(file), str(file)):
+        if cand in nodes:
+            return [cand]
+    if not file.is_absolute():
+        suffix = "/" + file.as_posix().lstrip("./")
+        return sorted(n for n in nodes if n.endswith(suffix))
+    return []
+
+
+def export_graph(graph: Any, fmt: GraphFormat) -> str:
+    """The include graph as Graphviz dot, GraphML or node-link JSON; deterministic output."""
+    ordered: Any = nx.DiGraph()
+    for n in sorted(graph.nodes):
+        attrs = graph.nodes[n]
+        ordered.add_node(n, root=attrs.get("root") or "", kind=attrs.get("kind", ""),
+                         tu=bool(attrs.get("tu", False)))
+    for a, b in sorted(graph.edges):
+        ordered.add_edge(a, b, line=int(graph[a][b].get("line", 0)))
+    if fmt == "json":
+        try:
+            data = nx.node_link_data(ordered, edges="edges")
+        except TypeError:  # networkx < 3.4 names the keyword `link`
+            data = nx.node_link_data(ordered, link="edges")
+        return json.dumps(data, indent=1, sort_keys=True) + "\n"
+    if fmt == "graphml":
+        return "\n".join(nx.generate_graphml(ordered)) + "\n"
+    if fmt == "dot":
+        return _dot(ordered)
+    raise BadInput(f"unknown graph format {fmt!r}: use dot, graphml or json")
+
+
+def _dot_quote(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _dot(graph: Any) -> str:
+    shapes = {"external": "ellipse", "unresolved": "octagon", "in-tree": "box"}
+    lines = ["digraph includes {", "  node [fontname=\"monospace\"];"]
+    for n, d in graph.nodes(data=True):
+        attrs = [f"kind={_dot_quote(d['kind'])}", f"root={_dot_quote(d['root'])}",
+                 f"shape={shapes.get(d['kind'], 'box')}"]
+        if d["tu"]:
+            attrs.append("style=bold")
+        lines.append(f"  {_dot_quote(n)} [{', '.join(attrs)}];")
+    for a, b, d in graph.edges(data=True):
+        lines.append(f"  {_dot_quote(a)} -> {_dot_quote(b)} [line={d['line']}];")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def closure_json(report: ClosureReport, oracle: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """The contract's `closure --json` object (oracle differences when given)."""
+    return {
+        "roots": {"trtllm": str(report.roots.trtllm), "cutlass": str(report.roots.cutlass)},
+        "tus": [
+            {"source": str(c.source), "role": c.role, "lang": c.lang, "args": list(c.args),
+             "files": [str(f) for f in c.files], "external": [str(f) for f in c.external],
+             "unresolved": list(c.unresolved)}
+            for c in report.tus
+        ],
+        "union": [str(f) for f in report.union],
+        "oracle": oracle if oracle is not None else {"missing": [], "extra": []},
+    }
