@@ -47,7 +47,7 @@ def test_trtllm_unreadable(tmp_path: Path) -> None:
         r = run_cli("kernels", "--trtllm", d)
     finally:
         d.chmod(0o755)
-    assert r.code == 2 and "permission denied" in r.err
+    assert r.code == 2 and "permission denied" in r.err and no_traceback(r)
 
 
 def test_unrecognised_tree_names_markers(tmp_path: Path) -> None:
@@ -73,3 +73,18 @@ def test_empty_cutlass_submodule(tmp_path: Path) -> None:
 def test_bad_quant_op() -> None:
     r = run_cli("kernels", "--trtllm", ".", "--quant-op", "int3")
     assert r.code == 2 and "int3" in r.err and no_traceback(r)
+
+
+def test_wrong_libclang_wheel(tmp_path: Path) -> None:
+    """The old `libclang` wheel's bindings lack the resource headers: a one-line fix, exit 2."""
+    fake = tmp_path / "site" / "clang"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "cindex.py").write_text("class Config:\n    library_path = None\n")
+    tree = make_tree(tmp_path / "tree")
+    r = run_cli("kernels", "--trtllm", tree, "--rules", tree / "rules.toml", cache=tmp_path / "c",
+                env={"PYTHONPATH": str(tmp_path / "site")})
+    assert r.code == 2
+    assert "pip install 'libclang-ng" in r.err
+    assert len(r.err.strip().splitlines()) == 1
+    assert no_traceback(r)

@@ -11,6 +11,13 @@ from vendor_slim.rules import Profile
 
 
 def _check_dir(path: Path, flag: str) -> Path:
+    try:
+        return _check_dir_unguarded(path, flag)
+    except PermissionError as exc:  # a parent directory that cannot be searched
+        raise BadInput(f"{flag} {path}: permission denied ({exc.strerror})") from exc
+
+
+def _check_dir_unguarded(path: Path, flag: str) -> Path:
     if not path.exists() and not path.is_symlink():
         raise BadInput(f"{flag} {path}: no such file or directory")
     if path.is_symlink() and not path.exists():
