@@ -29,9 +29,9 @@ def kernels_report(trtllm: Path, cutlass: Path | None, rules_path: Path | None,
     return rep, git_info(src.path).commit
 
 
-def target_closure(trtllm: Path, cutlass: Path | None, rules_path: Path | None, quant_op: tuple[str, ...],
-                   jobs: int, only: tuple[str, ...] = ()) -> tuple[ClosureReport, list[TranslationUnit]]:
-    """Closure of the target's TUs: runner TU(s), regrouped launcher TUs, link sources."""
+def target_units(trtllm: Path, cutlass: Path | None, rules_path: Path | None, quant_op: tuple[str, ...],
+                 only: tuple[str, ...] = ()) -> tuple[SourceTree, list[TranslationUnit]]:
+    """The target's TUs: runner TU(s), regrouped launcher TUs (written to the cache), link sources."""
     src, rules, ops = load(trtllm, cutlass, rules_path, quant_op)
     cache = cache_dir()
     rep = select_kernels(src, rules, ops, cache)
@@ -42,7 +42,13 @@ def target_closure(trtllm: Path, cutlass: Path | None, rules_path: Path | None, 
     tus = target_tus(src, rules, ops, files, entry_sources(src, rules))
     if only:
         tus = [tu for tu in tus if tu.role in only]
-    return compute_closure(tus, src.roots, jobs=jobs, cache_dir=cache / "closure"), tus
+    return src, tus
+
+
+def target_closure(trtllm: Path, cutlass: Path | None, rules_path: Path | None, quant_op: tuple[str, ...],
+                   jobs: int, only: tuple[str, ...] = ()) -> tuple[ClosureReport, list[TranslationUnit]]:
+    src, tus = target_units(trtllm, cutlass, rules_path, quant_op, only)
+    return compute_closure(tus, src.roots, jobs=jobs, cache_dir=cache_dir() / "closure"), tus
 
 
 def oracle_report(report: ClosureReport, tus: list[TranslationUnit]) -> dict[str, list[str]]:
