@@ -85,9 +85,9 @@ def _split_args(toks: Sequence[Tok]) -> list[list[Tok]]:
     angle = paren = 0
     for t in toks:
         s = t.spelling
-        if s in "([{" and s:
+        if s in ("(", "[", "{"):
             paren += 1
-        elif s in ")]}" and s:
+        elif s in (")", "]", "}"):
             paren -= 1
         elif paren == 0:
             angle += _angle_delta(s)
@@ -95,7 +95,7 @@ def _split_args(toks: Sequence[Tok]) -> list[list[Tok]]:
             args.append([])
             continue
         args[-1].append(t)
-    return [a for a in args if a] if any(args) else []
+    return [a for a in args if a]
 
 
 def _parse_declarator(toks: Sequence[Tok]) -> tuple[str, str, list[list[Tok]], str] | None:
@@ -124,11 +124,11 @@ def _parse_declarator(toks: Sequence[Tok]) -> tuple[str, str, list[list[Tok]], s
             k -= 1
         if k <= 0:
             return None
-        args = _split_args(head[k + 1 : -1]) if head[-1].spelling == ">" else []
+        inner = list(head[k + 1 : -1])
         if head[-1].spelling == ">>":
             # Two levels close at once: the last argument ends with '>'.
-            inner = [*head[k + 1 : -1], Tok(">", "punctuation", head[-1].line, head[-1].col, head[-1].offset)]
-            args = _split_args(inner)
+            inner.append(Tok(">", "punctuation", head[-1].line, head[-1].col, head[-1].offset))
+        args = _split_args(inner)
         head = head[:k]
     if not head or head[-1].kind != "identifier":
         return None
@@ -211,9 +211,9 @@ def _skip_statement(code: Sequence[Tok], i: int) -> int:
     n = len(code)
     while i < n:
         s = code[i].spelling
-        if s in "({[" and s:
+        if s in ("(", "[", "{"):
             depth += 1
-        elif s in ")}]" and s:
+        elif s in (")", "]", "}"):
             depth -= 1
         elif s == ";" and depth <= 0:
             return i + 1
