@@ -118,3 +118,10 @@ def test_rules_text_never_crashes(tmp_path_factory: pytest.TempPathFactory, text
         load_rules(p)
     except BadInput as e:
         assert str(p) in e.message
+
+
+def test_empty_launcher(tmp_path: Path) -> None:
+    bad = DEFAULT_RULES.read_text().replace('launcher = "sm90_generic_mixed_gemm_kernelLauncher"', 'launcher = ""')
+    with pytest.raises(BadInput) as e:
+        load_rules(_write(tmp_path, bad))
+    assert "target.launcher: must not be empty" in e.value.message

@@ -231,6 +231,9 @@ def rules_from_data(data: dict[str, Any], path: Path, sha256: str = "") -> Rules
     errors: list[str] = []
     rules = _build(Rules, data, "", errors, {"path": path, "sha256": sha256})
     if not errors:
+        for key in ("name", "launcher", "generated_kind", "cuda_arch", "generator_arch", "std"):
+            if not getattr(rules.target, key).strip():
+                errors.append(f"target.{key}: must not be empty")
         for alias in rules.quant_ops:
             if alias not in QUANT_OP_ALIASES:
                 errors.append(f"quant_ops.{alias}: unknown quant op (allowed: {', '.join(QUANT_OP_ALIASES)})")
