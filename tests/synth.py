@@ -147,3 +147,147 @@ def make_tree(root: Path, *, generator: str | None = None, runner_b_extra: str =
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text)
     return root
+
+
+# ---------------------------------------------------------------------------------------------
+# A tree to extract and build: real (tiny) CUDA kernels, a symbol defined only in a second .cpp,
+# an external product's header that only a stub provides, and a header read only by the device pass.
+
+EXTRACT_LAUNCHER_INL = """\
+#pragma once
+#include "syn/launcher.h"
+#include "syn/log.h"
+#ifdef __CUDA_ARCH__
+#include "syn/device_only.h"
+#endif
+namespace syn {
+template <typename Act, typename W, Q Op, int Tile>
+__global__ void kernel(int n, int* out) {
+#ifdef __CUDA_ARCH__
+  if (out) out[0] = n + device_tile<Tile>();
+#endif
+}
+template <typename Act, typename W, Q Op, int Tile>
+void launch(Act const* a, W const* w, int n, int* occupancy) {
+  (void)a; (void)w;
+  if (n < 0) log_msg("negative n");
+  kernel<Act, W, Op, Tile><<<1, 1>>>(n, occupancy);
+}
+}
+"""
+
+DEVICE_ONLY_H = """\
+#pragma once
+namespace syn { template <int T> __device__ int device_tile() { return T; } }
+"""
+
+LOG_H = """\
+#pragma once
+namespace syn { void log_msg(char const* what); }
+"""
+
+LOG_CPP = """\
+#include "syn/log.h"
+#include <cstdio>
+namespace syn { void log_msg(char const* what) { std::fprintf(stderr, "syn: %s\\n", what); } }
+"""
+
+UNUSED_CPP = """\
+#include "syn/log.h"
+namespace syn { int debug_enabled() { return 0; } }
+"""
+
+EXTRACT_RUNNER_H = """\
+#pragma once
+#include "syn/launcher.h"
+#include "ExtProduct.h"
+namespace syn {
+template <typename Act, typename W, Q Op> struct Runner { void run(Act const* a, W const* w, int m); };
+}
+"""
+
+EXTRACT_RUNNER_INL = """\
+#pragma once
+#include "syn/runner.h"
+namespace syn {
+template <typename Act, typename W, Q Op>
+void Runner<Act, W, Op>::run(Act const* a, W const* w, int m) {
+  static_assert(EXT_PRODUCT_VERSION > 0, "stub");
+  if (m < 64) launch<Act, W, Op, 64>(a, w, m);
+  else launch<Act, W, Op, 128>(a, w, m);
+  if constexpr (Op == Q::B) launch<Act, W, Op, 256>(a, w, m);
+}
+}
+"""
+
+API_H = """\
+#pragma once
+namespace synapi { int run(int m); }
+"""
+
+API_CU = """\
+#include "synapi/synapi.h"
+#include "synapi/config.h"
+#include "syn/runner.h"
+namespace synapi {
+int run(int m) {
+#if SYN_HAS_A
+  syn::Runner<half_t, int4_t, syn::Q::A>().run(nullptr, nullptr, m);
+#endif
+#if SYN_HAS_B
+  syn::Runner<half_t, int4_t, syn::Q::B>().run(nullptr, nullptr, m);
+#endif
+  return m;
+}
+}
+"""
+
+TEST_CU = """\
+#include "synapi/synapi.h"
+#include <cstdio>
+int main() { std::printf("%d\\n", synapi::run(3)); return 0; }
+"""
+
+EXTRACT_RULES_EXTRA = """\
+
+[[stubs]]
+include = "ExtProduct.h"
+text = "#pragma once\\n#define EXT_PRODUCT_VERSION 1\\n"
+
+[emit]
+templates = "templates"
+library = "synlib"
+sources = ["src/synapi.cu"]
+public_headers = ["include/synapi/synapi.h"]
+test_sources = ["test/synlib_test.cu"]
+config_header = "include/synapi/config.h"
+"""
+
+
+def make_extract_tree(root: Path) -> Path:
+    """make_tree plus what extract needs; the rules are at root/rules.toml, templates beside them."""
+    make_tree(root)
+    files = {
+        "cpp/syn/launcher.inl": EXTRACT_LAUNCHER_INL,
+        "cpp/syn/device_only.h": DEVICE_ONLY_H,
+        "cpp/syn/log.h": LOG_H,
+        "cpp/syn/log.cpp": LOG_CPP,
+        "cpp/syn/unused.cpp": UNUSED_CPP,
+        "cpp/syn/runner.h": EXTRACT_RUNNER_H,
+        "cpp/syn/runner.inl": EXTRACT_RUNNER_INL,
+        "cpp/syn/runner_a.cu": '#include "syn/runner.inl"\ntemplate struct syn::Runner<half_t, int4_t, syn::Q::A>;\n',
+        "cpp/syn/runner_b.cu": '#include "syn/runner.inl"\ntemplate struct syn::Runner<half_t, int4_t, syn::Q::B>;\n',
+        "LICENSE": "Apache License\nVersion 2.0, January 2004\n(synthetic test tree)\n",
+        "3rdparty/cutlass/LICENSE.txt": "BSD-3-Clause (synthetic)\n",
+        "templates/include/synapi/synapi.h": API_H,
+        "templates/src/synapi.cu": API_CU,
+        "templates/test/synlib_test.cu": TEST_CU,
+        "rules.toml": RULES.replace('runner_tu = "syn/runner_a.cu"', 'runner_tu = "syn/runner_a.cu"\nmacro = "SYN_HAS_A"')
+        .replace('runner_tu = "syn/runner_b.cu"', 'runner_tu = "syn/runner_b.cu"\nmacro = "SYN_HAS_B"')
+        + EXTRACT_RULES_EXTRA,
+    }
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return root

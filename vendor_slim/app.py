@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+from vendor_slim.adapters import nvcc
 from vendor_slim.adapters.gitinfo import git_info
 from vendor_slim.cache import cache_dir
-from vendor_slim.models import ClosureReport, SourceTree, TranslationUnit
-from vendor_slim.rules import Rules, load_profiles, load_rules, resolve_quant_ops
+from vendor_slim.errors import BadInput, CheckFailed
+from vendor_slim.layout import GENERATED_DIR, STUB_DIR
+from vendor_slim.models import (
+    ClosureReport,
+    CompileSpec,
+    EmitInput,
+    Instantiation,
+    SourceTree,
+    TranslationUnit,
+    Upstream,
+)
+from vendor_slim.rules import RULES_DIR, Rules, load_profiles, load_rules, resolve_quant_ops
 from vendor_slim.stages.closure import compute_closure, oracle_diff
+from vendor_slim.stages.emit import check_out, plan_tree, render_lock, write_tree
+from vendor_slim.stages.link import LinkResult, SymbolJob, link_closure
 from vendor_slim.stages.profile import detect
 from vendor_slim.stages.select import KernelsReport, select_kernels
-from vendor_slim.stages.target import entry_sources, launcher_sources, target_tus, write_sources
+from vendor_slim.stages.target import (
+    ToolFile,
+    active_stubs,
+    compile_spec,
+    group_instantiations,
+    lang_of,
+    launcher_sources,
+    runner_tus,
+    tool_files,
+    write_staging,
+)
 
 
 def load(trtllm: Path, cutlass: Path | None, rules_path: Path | None,
@@ -29,25 +53,76 @@ def kernels_report(trtllm: Path, cutlass: Path | None, rules_path: Path | None,
     return rep, git_info(src.path).commit
 
 
-def target_units(trtllm: Path, cutlass: Path | None, rules_path: Path | None, quant_op: tuple[str, ...],
-                 only: tuple[str, ...] = ()) -> tuple[SourceTree, list[TranslationUnit]]:
-    """The target's TUs: runner TU(s), regrouped launcher TUs (written to the cache), link sources."""
+@dataclass(frozen=True)
+class Target:
+    """The analysed target: its TUs, their include closure and link closure, ready to emit."""
+
+    src: SourceTree
+    rules: Rules
+    quant_ops: tuple[str, ...]
+    kernels: KernelsReport
+    keep: tuple[Instantiation, ...]
+    groups: tuple[tuple[str, tuple[Instantiation, ...]], ...]  # generated TU path and its kernels
+    files: tuple[ToolFile, ...]
+    staging: Path
+    spec: CompileSpec
+    tus: tuple[TranslationUnit, ...]
+    link: LinkResult
+    closure: ClosureReport
+
+
+def build_target(trtllm: Path, cutlass: Path | None, rules_path: Path | None, quant_op: tuple[str, ...],
+                 jobs: int) -> Target:
+    """Selection, tool-owned TUs, include closure, link closure (to a fixed point), closure of all."""
     src, rules, ops = load(trtllm, cutlass, rules_path, quant_op)
     cache = cache_dir()
     rep = select_kernels(src, rules, ops, cache)
-    keep = [inst for i, inst in enumerate(rep.instantiations) if i in rep.selected and i in rep.needed]
-    sources = launcher_sources(keep, rules, rep.analysis.preamble, rep.analysis.namespace,
-                               str(src.generator.relative_to(src.path)))
-    files = write_sources(sources, cache)
-    tus = target_tus(src, rules, ops, files, entry_sources(src, rules))
-    if only:
-        tus = [tu for tu in tus if tu.role in only]
-    return src, tus
+    if rep.analysis.missing:
+        raise CheckFailed(f"the runner references {len(rep.analysis.missing)} launcher(s) that the generator "
+                          f"does not write, e.g. {rep.analysis.missing[0]}")
+    keep = tuple(inst for i, inst in enumerate(rep.instantiations) if i in rep.selected and i in rep.needed)
+    origin = str(src.generator.relative_to(src.path))
+    groups = group_instantiations(keep, rules.target.instantiations_per_tu)
+    launchers = launcher_sources(keep, rules, rep.analysis.preamble, rep.analysis.namespace, origin)
+    search = [*src.include_dirs, nvcc.cuda_include_dir(), Path("/usr/local/include"), Path("/usr/include")]
+    stubs = active_stubs(rules, search)
+    files = tool_files(rules, ops, launchers, stubs)
+    staging = write_staging(files, cache)
+    spec = compile_spec(src, rules, before=[staging / "include"] if rules.emit else [],
+                        after=[staging / STUB_DIR] if stubs else [])
+    runners = runner_tus(src, rules, ops, spec)
+    launcher_tus = [TranslationUnit(staging / GENERATED_DIR / n, "launcher", "cu", spec) for n, _ in launchers]
+    api = [TranslationUnit(staging / rel, "api", lang_of(staging / rel), spec)
+           for rel in (rules.emit.sources if rules.emit else ())]
+    first = [*runners, *launcher_tus, *api]
+    closure_cache = cache / "closure"
+    compute_closure(first, src.roots, jobs=jobs, cache_dir=closure_cache)  # a missing header stops here
+    overlays = rep.analysis.overlays
+    symbol_jobs = [SymbolJob(t.source, "cu", spec, overlays=overlays) for t in runners]
+    if launcher_tus:  # they share one preamble: one parse stands for all
+        symbol_jobs.append(SymbolJob(launcher_tus[0].source, "cu", spec,
+                                     contents="\n".join(rep.analysis.preamble) + "\n",
+                                     instantiated=("::".join((*rep.analysis.namespace, rules.target.launcher)),)))
+    symbol_jobs += [SymbolJob(t.source, t.lang, spec) for t in api]
+    link = link_closure(symbol_jobs, src.roots, src.code_root, spec, cache / "symbols",
+                        exclude=[t.source for t in launcher_tus])
+    tus = (*first, *(TranslationUnit(p, "link", lang_of(p), spec) for p in link.sources))
+    closure = compute_closure(tus, src.roots, jobs=jobs, cache_dir=closure_cache)
+    names = [f"{GENERATED_DIR}/{n}" for n, _ in launchers]
+    return Target(src, rules, ops, rep, keep, tuple(zip(names, map(tuple, groups), strict=True)),
+                  tuple(files), staging, spec, tus, link, closure)
+
+
+def target_units(trtllm: Path, cutlass: Path | None, rules_path: Path | None, quant_op: tuple[str, ...],
+                 only: tuple[str, ...] = (), jobs: int = 1) -> tuple[SourceTree, list[TranslationUnit]]:
+    """The target's TUs: runner TU(s), regrouped launcher TUs, API TUs, link-closure sources."""
+    t = build_target(trtllm, cutlass, rules_path, quant_op, jobs)
+    return t.src, [tu for tu in t.tus if not only or tu.role in only]
 
 
 def target_closure(trtllm: Path, cutlass: Path | None, rules_path: Path | None, quant_op: tuple[str, ...],
                    jobs: int, only: tuple[str, ...] = ()) -> tuple[ClosureReport, list[TranslationUnit]]:
-    src, tus = target_units(trtllm, cutlass, rules_path, quant_op, only)
+    src, tus = target_units(trtllm, cutlass, rules_path, quant_op, only, jobs)
     return compute_closure(tus, src.roots, jobs=jobs, cache_dir=cache_dir() / "closure"), tus
 
 
@@ -59,3 +134,58 @@ def oracle_report(report: ClosureReport, tus: list[TranslationUnit]) -> dict[str
         missing.update(f"{tu.source}: {p}" for p in m)
         extra.update(f"{tu.source}: {p}" for p in e)
     return {"missing": sorted(missing), "extra": sorted(extra)}
+
+
+# Which CMake target provides the functions declared in a CUDA toolkit header.
+_CUDA_LIBS = {"cuda_runtime_api.h": "CUDA::cudart", "cuda_runtime.h": "CUDA::cudart", "cuda.h": "CUDA::cuda_driver",
+              "cublasLt.h": "CUDA::cublasLt", "cublas_api.h": "CUDA::cublas", "cublas_v2.h": "CUDA::cublas"}
+
+
+def emit_input(t: Target) -> EmitInput:
+    """Map the analysed target onto what the emitted tree holds."""
+    roots = t.src.roots
+    vendored = sorted(((roots.classify(p) or ""), p) for p in t.closure.union if t.staging not in p.parents)
+    stray = [str(p) for name, p in vendored if name == ""]
+    if stray:
+        raise BadInput(f"internal: closure files outside the upstream roots: {', '.join(stray[:3])}")
+    # cudart always; the driver library for cuTensorMapEncodeTiled, which CUTLASS reaches through a
+    # dependent call the symbol walk cannot follow; the rest only where a TU reaches a function of it
+    libs = ["CUDA::cudart", "CUDA::cuda_driver"]
+    for header in t.link.external:
+        lib = _CUDA_LIBS.get(header)
+        if lib and lib not in libs:
+            libs.append(lib)
+    upstreams = []
+    for name, root, repo in (("trtllm", roots.trtllm, t.src.path), ("cutlass", roots.cutlass, roots.cutlass)):
+        g = git_info(repo)
+        upstreams.append(Upstream(name, root, repo, t.src.layout if name == "trtllm" else None, g.remote,
+                                  g.commit, g.dirty))
+    emit = t.rules.emit
+    library = emit.library if emit else t.rules.target.name.replace("-", "_")
+    rules_rel = (f"rules/{t.rules.path.relative_to(RULES_DIR).as_posix()}"
+                 if RULES_DIR in t.rules.path.parents else t.rules.path.name)
+    return EmitInput(
+        name=t.rules.target.name, library=library, upstreams=tuple(upstreams),
+        vendored=tuple(vendored), tool_files=t.files, staging=t.staging, tus=t.tus,
+        include_dirs=t.spec.include_dirs, defines=t.spec.defines, std=t.spec.std, cuda_arch=t.spec.cuda_arch,
+        cuda_flags=t.rules.target.cuda_flags, link_libraries=tuple(libs),
+        test_sources=emit.test_sources if emit else (), test_libraries=emit.test_libraries if emit else (),
+        public_headers=emit.public_headers if emit else (), kernels=t.keep, kernel_tus=t.groups,
+        link_sources=t.link.pulled_by, quant_ops=t.quant_ops, rules_path=rules_rel,
+        rules_sha256=t.rules.sha256, generator_path=str(t.src.generator.relative_to(t.src.path)),
+        generator_args=t.src.generator_args,
+    )
+
+
+def extract(trtllm: Path, cutlass: Path | None, rules_path: Path | None, quant_op: tuple[str, ...],
+            out: Path, jobs: int, force: bool) -> tuple[str, Target, int]:
+    """Analyse, plan and write the tree; returns (created|replaced|unchanged, target, file count)."""
+    check_out(out, [trtllm] + ([cutlass] if cutlass else []))
+    t = build_target(trtllm, cutlass, rules_path, quant_op, jobs)
+    check_out(out, [t.src.roots.trtllm, t.src.roots.cutlass])
+    if t.link.unresolved:
+        raise BadInput("the link closure found no in-tree source for: " + "; ".join(t.link.unresolved))
+    inp = emit_input(t)
+    files = plan_tree(inp)
+    lock = render_lock(inp, files)
+    return write_tree(out, files, lock, force=force), t, len(files) + 1

@@ -101,7 +101,7 @@ def jobs_option(fn: F) -> F:
 
 
 def only_option(fn: F) -> F:
-    return click.option("--only", multiple=True, type=click.Choice(["runner", "launcher", "link"]),
+    return click.option("--only", multiple=True, type=click.Choice(["runner", "launcher", "api", "link"]),
                         help="Restrict to TUs of this role (repeatable).")(fn)
 
 
@@ -171,6 +171,51 @@ def graph(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tupl
         from vendor_slim.fsutil import atomic_write_text
 
         atomic_write_text(output, text)
+
+
+@cli.command()
+@trtllm_option
+@rules_options
+@jobs_option
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out/w4a16-sm90"), show_default=True,
+              help="Directory to write the standalone tree to.")
+@click.option("--force", is_flag=True, help="Replace an existing tree at --out that differs.")
+@handled
+def extract(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...], jobs: int | None,
+            out: Path, force: bool) -> None:
+    """Write the standalone source tree (vendored files, generated TUs, CMake, API, tests, lock)."""
+    from vendor_slim.app import extract as run_extract
+
+    state, t, n_files = run_extract(trtllm, cutlass, rules, quant_op, out, jobs or os.cpu_count() or 1, force)
+    links = ", ".join(p.name for p in t.link.sources) or "none"
+    click.echo(f"{out}: {state}; {n_files} files, {len(t.keep)} kernels in {len(t.groups)} TUs, "
+               f"{len(t.closure.union)} upstream files; link closure: {links}")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path), default=Path("out/w4a16-sm90"))
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Parallel compiles (default: chosen from free memory and cores).")
+@click.option("--no-build", is_flag=True, help="Only check the lock.")
+@click.option("--run", "run_tests", is_flag=True, help="Also run the test program on a local Hopper GPU.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+@click.option("--keep-build", type=click.Path(path_type=Path), default=None,
+              help="Build in this folder and keep it (default: a temporary folder, removed).")
+@handled
+def verify(directory: Path, jobs: int | None, no_build: bool, run_tests: bool, as_json: bool,
+           keep_build: Path | None) -> None:
+    """Check an emitted tree: lock integrity, hermetic build, minimality, link completeness."""
+    from vendor_slim.stages.verify import verify as run_verify
+
+    report = run_verify(directory, jobs=jobs, no_build=no_build, run=run_tests, keep_build=keep_build)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        from vendor_slim.ui import print_verify
+
+        print_verify(report)
+    if not report.ok:
+        raise CheckFailed(f"verify failed for {directory}:\n" + "\n".join(f"- {p}" for p in report.problems))
 
 
 def main() -> None:

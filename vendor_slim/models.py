@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 Lang = Literal["cu", "cxx"]
-Role = Literal["runner", "launcher", "link", "entry"]
+Role = Literal["runner", "launcher", "api", "link"]
 
 
 @dataclass(frozen=True)
@@ -150,3 +150,46 @@ class ClosureReport:
     graphs: tuple[Any, ...]  # one networkx.DiGraph per TU, in the order of `tus`
     graph: Any  # networkx.DiGraph: the union of `graphs`
     stats: ClosureStats = field(default_factory=ClosureStats)
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """Provenance of one upstream root (read with gitpython)."""
+
+    name: str  # trtllm | cutlass
+    root: Path  # files are vendored relative to this (TensorRT-LLM: its code root)
+    repo: Path  # the checkout's top level: provenance, licence file and `origin` paths
+    layout: str | None
+    remote: str | None
+    commit: str | None
+    dirty: bool
+
+
+@dataclass(frozen=True)
+class EmitInput:
+    """Everything the emit stage writes, decided by the earlier stages."""
+
+    name: str  # the emitted tree's name (w4a16-sm90)
+    library: str  # CMake target / package name
+    upstreams: tuple[Upstream, ...]
+    vendored: tuple[tuple[str, Path], ...]  # (upstream name, absolute in-tree file), sorted
+    tool_files: tuple[Any, ...]  # stages.target.ToolFile, sorted by path
+    staging: Path  # where tool files were written for analysis (mapped back to the tree's root)
+    tus: tuple[TranslationUnit, ...]  # every compiled TU of the library (runner, launcher, api, link)
+    include_dirs: tuple[Path, ...]  # in the order of the TUs' CompileSpec (staging and in-tree paths)
+    defines: tuple[str, ...]
+    std: str
+    cuda_arch: str
+    cuda_flags: tuple[str, ...]
+    link_libraries: tuple[str, ...]  # CMake targets the library links (CUDA::cudart, CUDA::cuda_driver...)
+    test_sources: tuple[str, ...]  # tool-file paths of the test program
+    test_libraries: tuple[str, ...]
+    public_headers: tuple[str, ...]
+    kernels: tuple[Instantiation, ...]
+    kernel_tus: tuple[tuple[str, tuple[Instantiation, ...]], ...]  # generated TU path and its kernels
+    link_sources: tuple[tuple[Path, tuple[str, ...]], ...]  # link-closure source and what it provides
+    quant_ops: tuple[str, ...]
+    rules_path: str  # as recorded in the lock (relative)
+    rules_sha256: str
+    generator_path: str  # relative to the tree
+    generator_args: tuple[str, ...]

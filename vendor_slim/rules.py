@@ -32,6 +32,8 @@ class QuantOpRule:
     """The C++ enumerator, e.g. cutlass::WeightOnlyQuantOp::FINEGRAINED_SCALE_ONLY."""
     runner_tu: str
     """Path of the runner TU, relative to the layout's code root."""
+    macro: str = ""
+    """Macro the emitted config header sets to 1 when this quant op is compiled in (0 otherwise)."""
 
 
 @dataclass(frozen=True)
@@ -81,11 +83,36 @@ class TargetRule:
     """Defines that must never be set for this target (ENABLE_BF16, ENABLE_FP8)."""
     instantiations_per_tu: int = 8
     """How many selected instantiations the emitted tree puts in one generated TU."""
+    cuda_flags: tuple[str, ...] = ()
+    """Extra nvcc flags of every CUDA TU (code generation only; they do not change what is read)."""
     arg_fields: tuple[str, ...] = (
         "act", "weight", "scale_zero", "bias", "out", "quant_op", "epilogue",
         "cta", "cluster", "mainloop", "epilogue_schedule",
     )
     """What each template argument of the launcher means, by position."""
+
+
+@dataclass(frozen=True)
+class EmitRule:
+    """The tool-owned part of the emitted tree: the public API over the vendored runner, and its tests.
+
+    The API sources are TUs of the target like the runner's: their uses seed the link closure (the
+    weight preprocessing they call is how `cutlass_preprocessors.cpp` is found)."""
+
+    templates: str
+    """Folder of the tool-owned files, relative to the rules file; copied keeping relative paths."""
+    library: str
+    """CMake target, export and package name (find_package(<library>))."""
+    sources: tuple[str, ...]
+    """Library TUs among the templates (the API implementation)."""
+    public_headers: tuple[str, ...]
+    """Installed headers among the templates (under include/)."""
+    test_sources: tuple[str, ...] = ()
+    """The test-and-benchmark program's sources among the templates."""
+    test_libraries: tuple[str, ...] = ()
+    """CMake targets the test program links besides the library (e.g. CUDA::cublas)."""
+    config_header: str = ""
+    """Generated header (under include/) that says which quant ops are compiled in."""
 
 
 @dataclass(frozen=True)
@@ -96,10 +123,7 @@ class Rules:
     select: SelectRule
     runner: RunnerRule
     quant_ops: dict[str, QuantOpRule]
-    entry_sources: tuple[str, ...] = ()
-    """Extra upstream sources that are entry points of the public API (relative to the code root)."""
-    entry_symbols: tuple[str, ...] = ()
-    """Functions the public API calls directly (for the link closure)."""
+    emit: EmitRule | None = None
     stubs: tuple[StubRule, ...] = ()
 
 
@@ -160,6 +184,10 @@ def _describe(tp: Any) -> str:
 
 def _convert(tp: Any, value: Any, key: str, errors: list[str]) -> Any:
     origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(inner) == 1:  # an optional table or value
+            return _convert(inner[0], value, key, errors)
     if origin is tuple:
         if not isinstance(value, list):
             errors.append(f"{key}: expected {_describe(tp)}, got {type(value).__name__}")

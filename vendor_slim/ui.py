@@ -58,3 +58,29 @@ def print_closure(doc: dict[str, Any], seconds: float, oracle: bool) -> None:
             console.print(f"  [red]missing[/red] {m}")
         for e in o["extra"]:
             console.print(f"  [yellow]extra[/yellow] {e}")
+
+
+def print_verify(report: Any) -> None:
+    console = Console()
+    lk = report.lock
+    console.print(f"[bold]{report.dir}[/bold]")
+    console.print(f"lock: {'ok' if lk.ok else 'FAILED'} ({len(lk.edited)} edited, {len(lk.missing)} missing, "
+                  f"{len(lk.extra)} extra)")
+    b = report.build
+    if b is None:
+        return
+    table = Table(title=f"compiles (-j{b.jobs})")
+    for col in ("TU", "wall s", "CPU s", "peak MB"):
+        table.add_column(col, justify="left" if col == "TU" else "right")
+    for t in b.tus:
+        table.add_row(t.source, f"{t.wall_s:.1f}", f"{t.cpu_s:.1f}", f"{t.peak_mb:.0f}")
+    console.print(table)
+    console.print(f"build: {'ok' if b.ok else 'FAILED'}; wall {b.wall_s:.1f} s, CPU {b.cpu_s:.1f} s, "
+                  f"peak {b.peak_mb:.0f} MB per TU")
+    if b.ok:
+        console.print(f"hermetic: {'ok' if not b.outside else f'{len(b.outside)} files from outside'}; "
+                      f"minimal: {'ok' if not b.unused else f'{len(b.unused)} unused'}; "
+                      f"link: {'ok (shared library linked with --no-undefined)' if b.link_ok else 'FAILED'}")
+    if report.run is not None:
+        res = report.run.get("results") or {}
+        console.print(f"run: exit {report.run['returncode']}; checks ok: {res.get('ok')}")

@@ -329,7 +329,12 @@ class _Classifier:
                                                                   ("trtllm", roots.trtllm))),
             key=lambda item: -len(item[1]),
         )
+        self._lexical = [os.path.normpath(os.path.abspath(r)) + os.sep for r in (roots.cutlass, roots.trtllm)]
         self._memo: dict[Path, tuple[str | None, Path]] = {}
+
+    def escapes(self, p: Path) -> bool:
+        """A path inside a root whose real file lies outside every root (a symbolic link out)."""
+        return self.root(p) is None and any((str(p) + os.sep).startswith(r) for r in self._lexical)
 
     def _lookup(self, p: Path) -> tuple[str | None, Path]:
         hit = self._memo.get(p)
@@ -392,6 +397,14 @@ def _tu_closure(
             f"tree or on the include path{more}",
             chain=[*chain, f"{u.spelling} (not found)"],
         )
+    for f in result.files:
+        if cls.escapes(f):
+            try:
+                chain = [*[str(p) for p in nx.shortest_path(graph, str(src), str(canon(f)))][:-1], str(f)]
+            except (nx.NetworkXNoPath, nx.NodeNotFound):
+                chain = [str(src), str(f)]
+            raise BadInput(f"{f} is a symbolic link to {os.path.realpath(f)}, outside the source roots; "
+                           "refusing to vendor it", chain=chain)
     in_tree = sorted(f for f in files if f == src or root_of(f) is not None)
     external = sorted(f for f in files if f != src and root_of(f) is None)
     edges = tuple(sorted(

@@ -32,6 +32,7 @@ class RunnerAnalysis:
     fixups: tuple[str, ...]  # files read through the EDG-compatibility overlay
     preamble: tuple[str, ...] = ()  # the generated files' #include lines
     namespace: tuple[str, ...] = ()  # the namespace the generated instantiations sit in
+    overlays: tuple[tuple[str, str], ...] = ()  # (file, text) of the EDG-compatibility overlay
 
 
 def resolve_include(name: str, including_dir: Path, include_dirs: Sequence[Path]) -> Path | None:
@@ -202,7 +203,8 @@ def analyse_runner(
             fixed = _edg_overlay(Path(d.file), base, d.line, d.col)
             if fixed is not None:
                 overlays[d.file] = fixed
-    return insts, replace(_read(diags, tuple(sorted(overlays))), preamble=preamble, namespace=namespace)
+    return insts, replace(_read(diags, tuple(sorted(overlays))), preamble=preamble, namespace=namespace,
+                          overlays=tuple(sorted(overlays.items())))
 
 
 def _read(diags: Sequence[Diag], fixups: tuple[str, ...]) -> RunnerAnalysis:

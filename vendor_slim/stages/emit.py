@@ -1,0 +1,453 @@
+"""Emit: the standalone tree as a list of files (bytes, role, origin, licence), then written atomically.
+
+Upstream files are copied byte for byte under `third_party/<upstream>/` at their upstream relative
+paths, so upstream `#include` lines work unchanged. Everything else (CMake, README, NOTICE, the
+kernel manifest, the lock) is rendered from the analysis, with sorted lists and no timestamps or
+machine paths, so the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vendor_slim import __version__
+from vendor_slim.errors import BadInput
+from vendor_slim.layout import (
+    BENCH,
+    BUILD,
+    CHECK,
+    CONFIGURE,
+    LOCK_NAME,
+    UPSTREAM_DIRS,
+    UPSTREAM_NAMES,
+    command,
+    test_program,
+)
+from vendor_slim.models import EmitInput, Instantiation
+
+LICENSE_FILES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "COPYING")
+TOOL_LICENSE = "Apache-2.0"  # the tool-owned API, build and docs follow TensorRT-LLM's licence
+
+
+@dataclass(frozen=True)
+class OutFile:
+    path: str  # relative to the emitted tree, posix
+    data: bytes
+    role: str
+    origin: str | None  # upstream path relative to its root, for copied files
+    license: str
+
+
+def detect_license(text: str, default: str) -> str:
+    """The licence a file's header states (SPDX tag or the licence's own words), else DEFAULT."""
+    head = text[:4000]
+    if "SPDX-License-Identifier:" in head:
+        tag = head.split("SPDX-License-Identifier:", 1)[1].split()[0].strip("*/ ")
+        if tag:
+            return tag
+    if "Apache License" in head and "2.0" in head:
+        return "Apache-2.0"
+    if "Redistribution and use in source and binary forms" in head or "BSD-3-Clause" in head:
+        return "BSD-3-Clause"
+    if "Permission is hereby granted, free of charge" in head:
+        return "MIT"
+    return default
+
+
+def _root_license(root: Path) -> tuple[Path | None, str]:
+    for name in LICENSE_FILES:
+        p = root / name
+        if p.is_file():
+            return p, detect_license(p.read_text(errors="replace"), "NOASSERTION")
+    return None, "NOASSERTION"
+
+
+def _map_dir(d: Path, inp: EmitInput, roots: dict[str, Path]) -> str | None:
+    """An analysis-time include folder as a path inside the emitted tree."""
+    if d == inp.staging or inp.staging in d.parents:
+        return d.relative_to(inp.staging).as_posix()
+    for name in ("cutlass", "trtllm"):  # CUTLASS may sit inside TensorRT-LLM: most specific first
+        r = roots[name]
+        if d == r or r in d.parents:
+            rel = d.relative_to(r).as_posix()
+            return UPSTREAM_DIRS[name] + ("" if rel == "." else f"/{rel}")
+    return None
+
+
+def plan_tree(inp: EmitInput) -> list[OutFile]:
+    """Every file of the emitted tree but the lock, sorted by path."""
+    roots = {u.name: u.root for u in inp.upstreams}
+    repos = {u.name: u.repo for u in inp.upstreams}
+    files: list[OutFile] = []
+    licenses: dict[str, str] = {}
+    for u in inp.upstreams:
+        lic_path, lic = _root_license(u.repo)
+        licenses[u.name] = lic
+        if lic_path is not None:
+            files.append(OutFile(f"{UPSTREAM_DIRS[u.name]}/{lic_path.name}", lic_path.read_bytes(), "license",
+                                 lic_path.relative_to(u.repo).as_posix(), lic))
+    tu_sources = {tu.source for tu in inp.tus}
+    for name, path in inp.vendored:
+        rel = path.relative_to(roots[name]).as_posix()
+        data = path.read_bytes()
+        role = "source" if path in tu_sources else "header"
+        lic = detect_license(data.decode(errors="replace"), licenses[name])
+        files.append(OutFile(f"{UPSTREAM_DIRS[name]}/{rel}", data, role, path.relative_to(repos[name]).as_posix(),
+                             lic))
+    for f in inp.tool_files:
+        files.append(OutFile(f.path, f.text.encode(), f.role, None, TOOL_LICENSE))
+    docs = {
+        "CMakeLists.txt": ("build", render_cmake(inp, roots)),
+        f"cmake/{inp.library}Config.cmake.in": ("build", render_config(inp)),
+        "KERNELS.md": ("doc", render_manifest(inp)),
+        "NOTICE": ("doc", render_notice(inp, licenses)),
+        "README.md": ("doc", render_readme(inp, licenses)),
+    }
+    for rel_path, (role, text) in docs.items():
+        files.append(OutFile(rel_path, text.encode(), role, None, TOOL_LICENSE))
+    files.sort(key=lambda f: f.path)
+    seen: set[str] = set()
+    for f in files:
+        if f.path in seen:
+            raise BadInput(f"two files of the emitted tree would be written to {f.path}")
+        seen.add(f.path)
+    return files
+
+
+def _cmake_list(items: Sequence[str], indent: str = "  ") -> str:
+    return "\n".join(f"{indent}{i}" for i in items)
+
+
+def _tree_path(p: Path, inp: EmitInput, roots: dict[str, Path]) -> str:
+    mapped = _map_dir(p, inp, roots)
+    if mapped is None:
+        raise BadInput(f"{p} is neither an upstream file nor one this tool writes")
+    return mapped
+
+
+def render_cmake(inp: EmitInput, roots: dict[str, Path]) -> str:
+    lib = inp.library
+    up = lib.upper()
+    sources = sorted(_tree_path(tu.source, inp, roots) for tu in inp.tus)
+    private_inc: list[str] = []
+    public_inc: list[str] = []
+    for d in inp.include_dirs:
+        mapped = _map_dir(d, inp, roots)
+        if mapped is None:
+            raise BadInput(f"include folder {d} is outside the upstream roots")
+        (public_inc if mapped == "include" else private_inc).append(f"${{CMAKE_CURRENT_SOURCE_DIR}}/{mapped}")
+    arch = inp.cuda_arch
+    cuda_opts = [f"-gencode=arch=compute_{arch},code=sm_{arch}", *inp.cuda_flags]
+    defines = _cmake_list(inp.defines, "    ")
+    test = ""
+    if inp.test_sources:
+        test = f"""
+if({up}_BUILD_TESTS)
+  find_package(CUDAToolkit REQUIRED)
+  add_executable({test_program(lib)}
+{_cmake_list(inp.test_sources, "    ")}
+  )
+  set_target_properties({test_program(lib)} PROPERTIES CUDA_ARCHITECTURES OFF)
+  target_compile_options({test_program(lib)} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:{";".join(cuda_opts)}>)
+  target_link_libraries({test_program(lib)} PRIVATE {lib}::{lib} {" ".join(inp.test_libraries)})
+endif()
+"""
+    return f"""# Generated by vendor-slim {__version__}; regenerate with `vendor-slim extract` rather than editing.
+cmake_minimum_required(VERSION 3.18)
+project({lib} VERSION 0.1.0 LANGUAGES CXX CUDA)
+
+option({up}_BUILD_TESTS "Build the test-and-benchmark program" ON)
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE Release CACHE STRING "Build type" FORCE)
+endif()
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+set(CMAKE_CXX_STANDARD {inp.std.removeprefix("c++")})
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CUDA_STANDARD {inp.std.removeprefix("c++")})
+set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+# CMAKE_CUDA_COMPILER_LAUNCHER (ccache, sccache) is honoured as given on the command line.
+
+find_package(CUDAToolkit REQUIRED)
+
+add_library({lib}
+{_cmake_list(sources)}
+)
+add_library({lib}::{lib} ALIAS {lib})
+# The arch is passed explicitly: CMake before 3.28 drops the "a" of CUDA_ARCHITECTURES=90a, and the
+# TMA/WGMMA kernels then fail at run time.
+set_target_properties({lib} PROPERTIES CUDA_ARCHITECTURES OFF POSITION_INDEPENDENT_CODE ON)
+target_compile_options({lib} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:{";".join(cuda_opts)}>)
+target_compile_definitions({lib} PRIVATE
+{defines}
+)
+target_include_directories({lib}
+  PUBLIC
+    $<BUILD_INTERFACE:{";".join(public_inc)}>
+    $<INSTALL_INTERFACE:include>
+  PRIVATE
+{_cmake_list(private_inc, "    ")}
+)
+target_link_libraries({lib} PUBLIC {" ".join(inp.link_libraries)})
+if(BUILD_SHARED_LIBS)
+  # a shared library must resolve every symbol now: this is the link-completeness check
+  target_link_options({lib} PRIVATE "LINKER:--no-undefined")
+endif()
+
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+install(TARGETS {lib} EXPORT {lib}Targets
+  ARCHIVE DESTINATION ${{CMAKE_INSTALL_LIBDIR}}
+  LIBRARY DESTINATION ${{CMAKE_INSTALL_LIBDIR}}
+  RUNTIME DESTINATION ${{CMAKE_INSTALL_BINDIR}}
+  INCLUDES DESTINATION ${{CMAKE_INSTALL_INCLUDEDIR}})
+install(DIRECTORY include/ DESTINATION ${{CMAKE_INSTALL_INCLUDEDIR}})
+install(EXPORT {lib}Targets NAMESPACE {lib}:: DESTINATION ${{CMAKE_INSTALL_LIBDIR}}/cmake/{lib})
+configure_package_config_file(cmake/{lib}Config.cmake.in
+  ${{CMAKE_CURRENT_BINARY_DIR}}/{lib}Config.cmake
+  INSTALL_DESTINATION ${{CMAKE_INSTALL_LIBDIR}}/cmake/{lib})
+write_basic_package_version_file(${{CMAKE_CURRENT_BINARY_DIR}}/{lib}ConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${{CMAKE_CURRENT_BINARY_DIR}}/{lib}Config.cmake ${{CMAKE_CURRENT_BINARY_DIR}}/{lib}ConfigVersion.cmake
+  DESTINATION ${{CMAKE_INSTALL_LIBDIR}}/cmake/{lib})
+{test}"""
+
+
+def render_config(inp: EmitInput) -> str:
+    return f"""@PACKAGE_INIT@
+include(CMakeFindDependencyMacro)
+find_dependency(CUDAToolkit)
+include("${{CMAKE_CURRENT_LIST_DIR}}/{inp.library}Targets.cmake")
+check_required_components({inp.library})
+"""
+
+
+def _kernel_row(inst: Instantiation, tu: str) -> str:
+    cta = "x".join(map(str, inst.cta))
+    cluster = "x".join(map(str, inst.cluster))
+    op = inst.quant_op.rsplit("::", 1)[-1]
+    return (f"| {op} | {inst.act} | {inst.weight} | {cta} | {cluster} | {inst.mainloop.rsplit('::', 1)[-1]} "
+            f"| {inst.epilogue_schedule.rsplit('::', 1)[-1]} | `{tu}` |")
+
+
+def render_manifest(inp: EmitInput) -> str:
+    lines = [f"# Kernels in {inp.name}", "",
+             f"{len(inp.kernels)} `{inp.kernels[0].function if inp.kernels else ''}` instantiations, "
+             f"selected by vendor-slim from the generator's output and referenced by the runner, in "
+             f"{len(inp.kernel_tus)} generated TUs.", "",
+             "| quant op | act | weight | CTA | cluster | mainloop | epilogue | TU |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for tu, insts in inp.kernel_tus:
+        lines += [_kernel_row(i, tu) for i in insts]
+    return "\n".join(lines) + "\n"
+
+
+def _upstream_line(u: Any, lic: str) -> str:
+    commit = u.commit or "unknown commit (not a git checkout)"
+    dirty = " (with uncommitted changes)" if u.dirty else ""
+    return f"- {UPSTREAM_NAMES[u.name]}: {u.remote or 'no remote recorded'} at {commit}{dirty}; licence {lic}"
+
+
+def render_notice(inp: EmitInput, licenses: dict[str, str]) -> str:
+    lines = [f"{inp.name}", "", "This tree holds files copied unchanged from the following upstream projects, "
+             "under their own licences (the licence files are kept at their upstream paths under third_party/):",
+             ""]
+    counts = {u.name: sum(1 for n, _ in inp.vendored if n == u.name) for u in inp.upstreams}
+    for u in inp.upstreams:
+        lines.append(_upstream_line(u, licenses[u.name]) + f"; {counts[u.name]} files under {UPSTREAM_DIRS[u.name]}/")
+    lines += ["", f"The build files, the public API under include/ and src/, the generated kernel files and the "
+              f"test program were written by vendor-slim {__version__} (licence {TOOL_LICENSE}).", ""]
+    return "\n".join(lines)
+
+
+def render_readme(inp: EmitInput, licenses: dict[str, str]) -> str:
+    lib = inp.library
+    vals = {"src": ".", "build": "build", "jobs": "4", "test": test_program(lib)}
+    steps = [" ".join(command(c, **vals)) for c in (CONFIGURE, BUILD, CHECK, BENCH)]
+    n_up = {u.name: sum(1 for n, _ in inp.vendored if n == u.name) for u in inp.upstreams}
+    links = "\n".join(f"- `{p.relative_to(_root(inp, p)).as_posix()}`: {', '.join(names)}"
+                      for p, names in inp.link_sources)
+    ops = ", ".join(inp.quant_ops)
+    return f"""# {inp.name}
+
+A standalone build of TensorRT-LLM's W4A16 Hopper GEMM (FP16 activations x INT4 weights,
+`CutlassFpAIntBGemmRunner`, quant ops: {ops}) for `sm_{inp.cuda_arch}`, extracted by vendor-slim {__version__}.
+It holds exactly the upstream files the compiler reads for these kernels, unchanged.
+
+## What is inside
+
+- `include/{lib}/`: the public API (`{lib}.h`): weight preprocessing, workspace size, the GEMM.
+- `src/`: its implementation over the vendored runner, and `src/generated/`: {len(inp.kernels)} kernel
+  instantiations in {len(inp.kernel_tus)} TUs (listed in `KERNELS.md`).
+- `third_party/tensorrt_llm/` ({n_up.get("trtllm", 0)} files) and `third_party/cutlass/`
+  ({n_up.get("cutlass", 0)} files): upstream files at their upstream paths; see `NOTICE`.
+- `test/`: a test-and-benchmark program (checks every compiled config against a reference, then
+  times the best config per shape against cuBLAS FP16).
+- `vendor.lock.json`: every file with its sha256, origin and licence, and the upstream commits.
+
+Link-closure sources (found by vendor-slim from the symbols the TUs use):
+{links}
+
+## Build, test, benchmark
+
+Needs CUDA 12.x or 13.x (nvcc with sm_90a), CMake >= 3.18 and Ninja. A launcher TU needs up to
+~9 GB of memory to compile: choose `-j` from your memory, not your cores.
+
+```sh
+{steps[0]}
+{steps[1]}
+{steps[2]}
+{steps[3]}
+```
+
+`vendor-slim verify` runs these same commands (with a fresh build folder) and checks the result.
+Add `-DCMAKE_CUDA_COMPILER_LAUNCHER=ccache` to cache compiles; `-D{lib.upper()}_BUILD_TESTS=OFF`
+skips the test program. TensorRT-LLM's logger is quiet unless `TLLM_LOG_LEVEL` is set.
+
+## Use it
+
+```cmake
+find_package({lib} REQUIRED)   # after `cmake --install build --prefix PREFIX`
+target_link_libraries(app PRIVATE {lib}::{lib})
+```
+or `add_subdirectory({inp.name})` and link `{lib}::{lib}`.
+
+## Licences
+
+{chr(10).join(_upstream_line(u, licenses[u.name]) for u in inp.upstreams)}
+"""
+
+
+def _root(inp: EmitInput, p: Path) -> Path:
+    best = max((u.root for u in inp.upstreams if u.root in p.parents), key=lambda r: len(r.parts))
+    return best
+
+
+def render_lock(inp: EmitInput, files: Sequence[OutFile]) -> str:
+    upstream: dict[str, Any] = {}
+    for u in inp.upstreams:
+        entry: dict[str, Any] = {"remote": u.remote, "commit": u.commit, "dirty": u.dirty}
+        if u.layout is not None:
+            entry = {"layout": u.layout, **entry}
+        upstream[u.name] = entry
+    lock = {
+        "tool": {"name": "vendor-slim", "version": __version__},
+        "library": inp.library,
+        "rules": {"path": inp.rules_path, "sha256": inp.rules_sha256},
+        "upstream": upstream,
+        "generator": {"path": inp.generator_path, "args": list(inp.generator_args)},
+        "quant_ops": list(inp.quant_ops),
+        "files": [{"path": f.path, "origin": f.origin, "sha256": hashlib.sha256(f.data).hexdigest(),
+                   "size": len(f.data), "role": f.role, "license": f.license} for f in files],
+        "kernels": [{"function": i.function, "act": i.act, "weight": i.weight, "quant_op": i.quant_op,
+                     "cta": list(i.cta), "cluster": list(i.cluster), "mainloop": i.mainloop,
+                     "epilogue_schedule": i.epilogue_schedule, "tu": tu}
+                    for tu, insts in inp.kernel_tus for i in insts],
+        "link": [{"source": _tree_source(inp, p), "provides": list(names)} for p, names in inp.link_sources],
+        "tus": sorted(({"path": _tree_source(inp, tu.source), "role": tu.role, "lang": tu.lang} for tu in inp.tus),
+                      key=lambda t: t["path"]),
+    }
+    return json.dumps(lock, indent=2, sort_keys=False) + "\n"
+
+
+def _tree_source(inp: EmitInput, p: Path) -> str:
+    return _tree_path(p, inp, {u.name: u.root for u in inp.upstreams})
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+TMP_PREFIX = ".vendor-slim-tmp-"
+OLD_PREFIX = ".vendor-slim-old-"
+
+
+def check_out(out: Path, forbidden: Sequence[Path]) -> None:
+    """Refuse an --out that would damage something: a file, a link, the source tree or inside it."""
+    if out.is_symlink():
+        raise BadInput(f"--out {out} is a symbolic link; give the real directory")
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out {out} exists and is not a directory")
+    real = Path(os.path.realpath(out))
+    for f in forbidden:
+        fr = Path(os.path.realpath(f))
+        if real == fr or fr in real.parents:
+            raise BadInput(f"--out {out} is inside the source tree {f}; choose a directory outside it")
+        if real in fr.parents:
+            raise BadInput(f"--out {out} contains the source tree {f}; choose another directory")
+
+
+def _same_tree(out: Path, files: Sequence[OutFile], lock: str) -> bool:
+    try:
+        if (out / LOCK_NAME).read_text() != lock:
+            return False
+    except OSError:
+        return False
+    present = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() or p.is_symlink()}
+    if present != {f.path for f in files} | {LOCK_NAME}:
+        return False
+    return all((out / f.path).read_bytes() == f.data for f in files)
+
+
+@contextmanager
+def _temp_dir(parent: Path, name: str) -> Iterator[Path]:
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{name}-", dir=parent))
+    except OSError as exc:
+        raise BadInput(f"cannot write into {parent}: {exc.strerror}") from exc
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def clean_stale(parent: Path, name: str) -> None:
+    """Remove what an interrupted earlier run left beside DIR (its temporary and old trees)."""
+    for prefix in (TMP_PREFIX, OLD_PREFIX):
+        for p in parent.glob(f"{prefix}{name}-*"):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def write_tree(out: Path, files: Sequence[OutFile], lock: str, *, force: bool) -> str:
+    """Write the tree into a temporary folder beside OUT and rename it into place.
+
+    Returns 'created', 'replaced' or 'unchanged'."""
+    out = out.absolute()
+    parent = out.parent
+    if not parent.is_dir():
+        try:
+            parent.mkdir(parents=True)
+        except OSError as exc:
+            raise BadInput(f"cannot create {parent}: {exc.strerror}") from exc
+    clean_stale(parent, out.name)
+    existing = out.is_dir()
+    if existing and _same_tree(out, files, lock):
+        return "unchanged"
+    if existing and any(out.iterdir()) and not force:
+        raise BadInput(f"--out {out} exists and differs from what this run would write; "
+                       "pass --force to replace it")
+    if not os.access(parent, os.W_OK):
+        raise BadInput(f"cannot write into {parent}: permission denied")
+    with _temp_dir(parent, out.name) as tmp:
+        for f in files:
+            p = tmp / f.path
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(f.data)
+        (tmp / LOCK_NAME).write_text(lock)
+        if existing:
+            old = Path(tempfile.mkdtemp(prefix=f"{OLD_PREFIX}{out.name}-", dir=parent))
+            os.replace(out, old / out.name)
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+            return "replaced"
+        os.replace(tmp, out)
+        return "created"

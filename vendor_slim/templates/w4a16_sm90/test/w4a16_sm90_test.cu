@@ -1,0 +1,1079 @@
+// w4a16_sm90_test: correctness check and benchmark for the w4a16_sm90 library.
+//
+//   w4a16_sm90_test [--check] [--bench] [--json FILE] [--ops fg,pc,fgz] [--quick] [--tol X]
+//
+// No --check / --bench flag means both. --ops limits both parts to the listed ops (fg = Finegrained,
+// pc = PerColumn, fgz = FinegrainedZeros); by default the check covers every compiled op and the
+// benchmark covers fg. --quick uses small shapes only (smoke run).
+//
+// Check: for every op, group size and shape, fresh random data is made (and shared by all configs of
+// that case): int4 weights uniform in
+// [-8, 7] (random bytes, packed two per byte, low nibble = even column), activations ~U(-1, 1),
+// scales ~U(1/16, 3/16), zeros ~U(-1/4, 1/4) (fgz), bias ~U(-1, 1) on every other shape. The weights
+// go through w4a16_sm90::preprocess_weights; then every config (and the default, -1) runs into an
+// output poisoned with 0xFFFF (NaN) and is compared with a GPU reference that unpacks the ORIGINAL
+// row-major packed weights, dequantizes them the way the kernel does (fp16(q * s), then fp16(+ z)),
+// and accumulates in double (if ptxas fuses the kernel's multiply and add into one FMA, single weights
+// differ by <= 1 fp16 ulp, far inside the tolerance).
+// Error metric: max_rel_err = max_i |C_i - ref_i| / max_i |ref_i| (per config). A config fails on any
+// non-finite output or max_rel_err > tolerance (default 5e-3, see kTolerance).
+//
+// Bench: for each shape, every config is timed (15 samples) and the best is timed again (50 samples)
+// and reported; cuBLAS (cublasGemmEx, FP16 in/out,
+// FP32 compute, tensor ops) runs the same shape on the dequantized FP16 weights. Method: CUDA events,
+// warm-up launches, buffers rotated over enough copies that each copy is reused only after more than
+// 2x the L2 size (cudaDeviceProp::l2CacheSize) of other data was touched; a spin kernel holds the GPU
+// while the launches are queued, so that host launch overhead is not measured; samples are batches of
+// back-to-back launches (each batch >= ~25 us), the result is the median per-launch time of the samples.
+// Bench GEMMs have no bias. TB/s counts A + packed B + scales (+ zeros) + C bytes once per GEMM.
+// vs_cublas = max|C_w4a16 - C_cublas| / max|C_cublas| for the best config (reported, warned above the
+// tolerance, not a failure).
+//
+// Exit status: 0 all good; 1 a check failed (or a bench shape had no working config); 2 bad usage,
+// no compute capability 9.0 GPU, or a fatal CUDA error.
+#include "w4a16_sm90/w4a16_sm90.h"
+
+#include <cublas_v2.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+using w4a16_sm90::QuantOp;
+
+namespace
+{
+
+// Expected error with a correct kernel: the output is rounded to FP16 once (<= 2^-11 relative to the
+// element, so <= 4.9e-4 of max|ref|); PerColumn with bias rounds twice (<= ~1e-3). Dequantization is
+// mirrored exactly by the reference, FP32 accumulation over K <= 2048 adds ~1e-6. Any layout, nibble,
+// group or zero-point mistake gives errors of order 0.1 - 1. 5e-3 leaves 5x headroom over the worst
+// legitimate case and is still ~20x below the smallest structural error.
+constexpr double kTolerance = 5e-3;
+
+// ---------------------------------------------------------------------------------------------------
+// Errors and small RAII helpers
+
+struct Fatal : std::runtime_error
+{
+    using std::runtime_error::runtime_error;
+};
+
+void cuda_check(cudaError_t err, char const* what, int line)
+{
+    if (err != cudaSuccess)
+    {
+        throw Fatal(std::string(what) + " (line " + std::to_string(line) + "): " + cudaGetErrorString(err));
+    }
+}
+
+#define CUDA_CHECK(x) cuda_check((x), #x, __LINE__)
+
+void cublas_check(cublasStatus_t st, char const* what, int line)
+{
+    if (st != CUBLAS_STATUS_SUCCESS)
+    {
+        throw Fatal(std::string(what) + " (line " + std::to_string(line) + "): cuBLAS status " + std::to_string(st));
+    }
+}
+
+#define CUBLAS_CHECK(x) cublas_check((x), #x, __LINE__)
+
+class DevBuf
+{
+public:
+    DevBuf() = default;
+
+    explicit DevBuf(size_t bytes)
+        : bytes_(bytes)
+    {
+        if (bytes_ > 0)
+        {
+            CUDA_CHECK(cudaMalloc(&ptr_, bytes_));
+        }
+    }
+
+    DevBuf(DevBuf&& o) noexcept
+        : ptr_(std::exchange(o.ptr_, nullptr))
+        , bytes_(std::exchange(o.bytes_, 0))
+    {
+    }
+
+    DevBuf& operator=(DevBuf&& o) noexcept
+    {
+        std::swap(ptr_, o.ptr_);
+        std::swap(bytes_, o.bytes_);
+        return *this;
+    }
+
+    DevBuf(DevBuf const&) = delete;
+    DevBuf& operator=(DevBuf const&) = delete;
+
+    ~DevBuf()
+    {
+        if (ptr_)
+        {
+            cudaFree(ptr_);
+        }
+    }
+
+    template <typename T = void>
+    T* get() const
+    {
+        return static_cast<T*>(ptr_);
+    }
+
+    size_t bytes() const
+    {
+        return bytes_;
+    }
+
+private:
+    void* ptr_ = nullptr;
+    size_t bytes_ = 0;
+};
+
+struct OpDesc
+{
+    QuantOp op;
+    char const* key;
+};
+
+constexpr OpDesc kAllOps[] = {
+    {QuantOp::Finegrained, "fg"},
+    {QuantOp::PerColumn, "pc"},
+    {QuantOp::FinegrainedZeros, "fgz"},
+};
+
+uint64_t splitmix64(uint64_t& state)
+{
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+// Random bytes = two independent int4 values uniform in [-8, 7] per byte.
+void random_packed_int4(std::vector<int8_t>& v, uint64_t seed)
+{
+    uint64_t state = seed;
+    size_t i = 0;
+    for (; i + 8 <= v.size(); i += 8)
+    {
+        uint64_t r = splitmix64(state);
+        std::memcpy(&v[i], &r, 8);
+    }
+    for (; i < v.size(); ++i)
+    {
+        v[i] = static_cast<int8_t>(splitmix64(state) & 0xFF);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Device helpers
+
+__device__ __forceinline__ uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+__global__ void fill_uniform_kernel(__half* p, size_t count, float lo, float hi, uint64_t seed)
+{
+    size_t const stride = static_cast<size_t>(gridDim.x) * blockDim.x;
+    for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride)
+    {
+        float const u = static_cast<float>(mix64(seed + 0x9E3779B97F4A7C15ull * (i + 1)) >> 40) * (1.0f / 16777216.0f);
+        p[i] = __float2half_rn(lo + (hi - lo) * u);
+    }
+}
+
+// Element (row, col) of a row-major [k, n] int4 matrix packed two per byte, low nibble = even column.
+__device__ __forceinline__ int unpack_int4(uint8_t const* q, size_t row, int col, int n)
+{
+    uint8_t const byte = q[(row * static_cast<size_t>(n) + col) / 2];
+    int const nib = (col & 1) ? (byte >> 4) : (byte & 0xF);
+    return nib >= 8 ? nib - 16 : nib;
+}
+
+// Mirrors the SM90 mixed-input mainloop: q converted to fp16, times the fp16 scale (rounded to fp16),
+// plus the fp16 zero (rounded to fp16).
+__device__ __forceinline__ float dequant(int q, __half const* scales, __half const* zeros, size_t idx)
+{
+    float w = __half2float(__float2half_rn(static_cast<float>(q) * __half2float(scales[idx])));
+    if (zeros != nullptr)
+    {
+        w = __half2float(__float2half_rn(w + __half2float(zeros[idx])));
+    }
+    return w;
+}
+
+__global__ void reference_kernel(__half const* A, uint8_t const* q, __half const* scales, __half const* zeros,
+    __half const* bias, float* ref, int m, int n, int k, int group_size)
+{
+    int const col = blockIdx.x * blockDim.x + threadIdx.x;
+    int const row = blockIdx.y;
+    if (col >= n || row >= m)
+    {
+        return;
+    }
+    double acc = 0.0;
+    for (int kk = 0; kk < k; ++kk)
+    {
+        size_t const sidx = static_cast<size_t>(kk / group_size) * n + col;
+        float const w = dequant(unpack_int4(q, kk, col, n), scales, zeros, sidx);
+        acc += static_cast<double>(__half2float(A[static_cast<size_t>(row) * k + kk])) * w;
+    }
+    if (bias != nullptr)
+    {
+        acc += __half2float(bias[col]);
+    }
+    ref[static_cast<size_t>(row) * n + col] = static_cast<float>(acc);
+}
+
+__global__ void dequant_to_half_kernel(
+    uint8_t const* q, __half const* scales, __half const* zeros, __half* w, int n, int k, int group_size)
+{
+    size_t const count = static_cast<size_t>(k) * n;
+    size_t const stride = static_cast<size_t>(gridDim.x) * blockDim.x;
+    for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride)
+    {
+        size_t const row = i / n;
+        int const col = static_cast<int>(i % n);
+        size_t const sidx = (row / group_size) * n + col;
+        w[i] = __float2half_rn(dequant(unpack_int4(q, row, col, n), scales, zeros, sidx));
+    }
+}
+
+struct CmpResult
+{
+    unsigned int max_err_bits; // float bits; non-negative floats order like unsigned ints
+    unsigned int max_ref_bits;
+    unsigned long long non_finite;
+};
+
+__device__ __forceinline__ float to_float(float x)
+{
+    return x;
+}
+
+__device__ __forceinline__ float to_float(__half x)
+{
+    return __half2float(x);
+}
+
+template <typename RefT>
+__global__ void compare_kernel(__half const* out, RefT const* ref, size_t count, CmpResult* res)
+{
+    float max_err = 0.f, max_ref = 0.f;
+    unsigned long long bad = 0;
+    size_t const stride = static_cast<size_t>(gridDim.x) * blockDim.x;
+    for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride)
+    {
+        float const o = __half2float(out[i]);
+        float const r = to_float(ref[i]);
+        max_ref = fmaxf(max_ref, fabsf(r));
+        if (!isfinite(o))
+        {
+            ++bad;
+            continue;
+        }
+        max_err = fmaxf(max_err, fabsf(o - r));
+    }
+    atomicMax(&res->max_err_bits, __float_as_uint(max_err));
+    atomicMax(&res->max_ref_bits, __float_as_uint(max_ref));
+    if (bad)
+    {
+        atomicAdd(&res->non_finite, bad);
+    }
+}
+
+__global__ void spin_kernel(unsigned long long ns)
+{
+    unsigned long long start = 0, now = 0;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
+    do
+    {
+        __nanosleep(1000);
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
+    } while (now - start < ns);
+}
+
+int grid_for(size_t count)
+{
+    return static_cast<int>(std::min<size_t>((count + 255) / 256, 4096));
+}
+
+void fill_uniform(DevBuf const& b, float lo, float hi, uint64_t seed, cudaStream_t s)
+{
+    size_t const count = b.bytes() / sizeof(__half);
+    if (count == 0)
+    {
+        return;
+    }
+    fill_uniform_kernel<<<grid_for(count), 256, 0, s>>>(b.get<__half>(), count, lo, hi, seed);
+    CUDA_CHECK(cudaGetLastError());
+}
+
+struct Compared
+{
+    double rel_err;
+    unsigned long long non_finite;
+};
+
+template <typename RefT>
+Compared compare(__half const* out, RefT const* ref, size_t count, DevBuf const& res_buf, cudaStream_t s)
+{
+    CUDA_CHECK(cudaMemsetAsync(res_buf.get(), 0, sizeof(CmpResult), s));
+    compare_kernel<RefT><<<grid_for(count), 256, 0, s>>>(out, ref, count, res_buf.get<CmpResult>());
+    CUDA_CHECK(cudaGetLastError());
+    CmpResult r{};
+    CUDA_CHECK(cudaMemcpyAsync(&r, res_buf.get(), sizeof(r), cudaMemcpyDeviceToHost, s));
+    CUDA_CHECK(cudaStreamSynchronize(s));
+    float max_err = 0.f, max_ref = 0.f;
+    std::memcpy(&max_err, &r.max_err_bits, sizeof(float));
+    std::memcpy(&max_ref, &r.max_ref_bits, sizeof(float));
+    return {static_cast<double>(max_err) / std::max(static_cast<double>(max_ref), 1e-30), r.non_finite};
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Timing
+
+class Timer
+{
+public:
+    static constexpr int kMaxSamples = 64;
+
+    explicit Timer(cudaStream_t s)
+        : stream_(s)
+        , events_(kMaxSamples + 1)
+    {
+        for (auto& e : events_)
+        {
+            CUDA_CHECK(cudaEventCreate(&e));
+        }
+    }
+
+    Timer(Timer const&) = delete;
+    Timer& operator=(Timer const&) = delete;
+
+    ~Timer()
+    {
+        for (auto& e : events_)
+        {
+            cudaEventDestroy(e);
+        }
+    }
+
+    // Median per-launch time in microseconds. launch(i) enqueues launch number i on the stream.
+    double median_us(std::function<void(int)> const& launch, int warmup, int samples)
+    {
+        samples = std::min(std::max(samples, 1), kMaxSamples);
+        warmup = std::max(warmup, 1);
+        int it = 0;
+        launch(it++); // first launch: lazy module loading, one-time setup
+        CUDA_CHECK(cudaStreamSynchronize(stream_));
+
+        auto const h0 = std::chrono::steady_clock::now();
+        CUDA_CHECK(cudaEventRecord(events_[0], stream_));
+        for (int i = 0; i < warmup; ++i)
+        {
+            launch(it++);
+            CUDA_CHECK(cudaEventRecord(events_[1], stream_));
+        }
+        auto const h1 = std::chrono::steady_clock::now();
+        CUDA_CHECK(cudaStreamSynchronize(stream_));
+        float ms = 0.f;
+        CUDA_CHECK(cudaEventElapsedTime(&ms, events_[0], events_[1]));
+        double const est_us = std::max(1e3 * ms / warmup, 0.5);
+        double const host_us = std::chrono::duration<double, std::micro>(h1 - h0).count() / warmup;
+
+        // Launches per sample: each sample >= ~25 us of GPU time; at most ~512 launches queued in all.
+        int per = static_cast<int>(std::ceil(25.0 / est_us));
+        per = std::max(1, std::min({per, 50, 512 / samples}));
+
+        // Hold the GPU while everything is queued, so the samples see back-to-back GPU execution.
+        double const spin_us = std::min(2.0 * host_us * per * samples + 50.0, 500000.0);
+        spin_kernel<<<1, 1, 0, stream_>>>(static_cast<unsigned long long>(spin_us * 1e3));
+        CUDA_CHECK(cudaGetLastError());
+        CUDA_CHECK(cudaEventRecord(events_[0], stream_));
+        for (int sidx = 0; sidx < samples; ++sidx)
+        {
+            for (int p = 0; p < per; ++p)
+            {
+                launch(it++);
+            }
+            CUDA_CHECK(cudaEventRecord(events_[sidx + 1], stream_));
+        }
+        CUDA_CHECK(cudaStreamSynchronize(stream_));
+        std::vector<double> t(samples);
+        for (int sidx = 0; sidx < samples; ++sidx)
+        {
+            CUDA_CHECK(cudaEventElapsedTime(&ms, events_[sidx], events_[sidx + 1]));
+            t[sidx] = 1e3 * ms / per;
+        }
+        std::sort(t.begin(), t.end());
+        return samples % 2 ? t[samples / 2] : 0.5 * (t[samples / 2 - 1] + t[samples / 2]);
+    }
+
+private:
+    cudaStream_t stream_;
+    std::vector<cudaEvent_t> events_;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Results and JSON
+
+struct CheckRow
+{
+    std::string op;
+    int config;
+    std::string name;
+    int m, n, k, group_size;
+    bool bias;
+    double max_rel_err; // NaN when the run threw
+    bool ok;
+    std::string error;
+};
+
+struct BenchRow
+{
+    std::string op;
+    int m, n, k, group_size;
+    int best_config = -1;
+    std::string best_name;
+    double us = NAN, cublas_us = NAN, speedup = NAN, tbps = NAN, rel_err_vs_cublas = NAN;
+    std::string error;
+};
+
+std::string json_str(std::string const& s)
+{
+    std::string o = "\"";
+    for (char c : s)
+    {
+        switch (c)
+        {
+        case '"': o += "\\\""; break;
+        case '\\': o += "\\\\"; break;
+        case '\n': o += "\\n"; break;
+        case '\t': o += "\\t"; break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20)
+            {
+                char buf[8];
+                std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+                o += buf;
+            }
+            else
+            {
+                o += c;
+            }
+        }
+    }
+    return o + "\"";
+}
+
+std::string json_num(double x)
+{
+    if (!std::isfinite(x))
+    {
+        return "null";
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.6g", x);
+    return buf;
+}
+
+std::string version_str(int v)
+{
+    return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
+}
+
+void print_configs(std::vector<OpDesc> const& ops)
+{
+    for (OpDesc const& od : ops)
+    {
+        int const nconf = w4a16_sm90::num_configs(od.op);
+        std::printf("  configs of %s:\n", od.key);
+        for (int ci = 0; ci < nconf; ++ci)
+        {
+            std::printf("    [%2d] %s\n", ci, w4a16_sm90::config_name(od.op, ci).c_str());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Check
+
+struct CheckCtx
+{
+    cudaStream_t stream;
+    double tol;
+    std::vector<CheckRow> rows;
+};
+
+void check_case(CheckCtx& ctx, OpDesc const& od, int group_size_arg, int m, int n, int k, bool with_bias, uint64_t seed)
+{
+    cudaStream_t const s = ctx.stream;
+    bool const has_zeros = od.op == QuantOp::FinegrainedZeros;
+    int const gs = od.op == QuantOp::PerColumn ? k : group_size_arg;
+    size_t const groups = static_cast<size_t>(k / gs);
+    size_t const wbytes = static_cast<size_t>(k) * n / 2;
+
+    std::vector<int8_t> hq(wbytes), hpre(wbytes);
+    random_packed_int4(hq, seed);
+    w4a16_sm90::preprocess_weights(hpre.data(), hq.data(), k, n);
+
+    DevBuf dq(wbytes), dB(wbytes), dA(sizeof(__half) * m * k), dS(sizeof(__half) * groups * n);
+    DevBuf dZ(has_zeros ? sizeof(__half) * groups * n : 0), dBias(with_bias ? sizeof(__half) * n : 0);
+    DevBuf dC(sizeof(__half) * m * n), dRef(sizeof(float) * m * n), dRes(sizeof(CmpResult));
+    size_t const ws_bytes = w4a16_sm90::workspace_size(od.op, m, n, k);
+    DevBuf dWs(ws_bytes);
+
+    CUDA_CHECK(cudaMemcpyAsync(dq.get(), hq.data(), wbytes, cudaMemcpyHostToDevice, s));
+    CUDA_CHECK(cudaMemcpyAsync(dB.get(), hpre.data(), wbytes, cudaMemcpyHostToDevice, s));
+    fill_uniform(dA, -1.f, 1.f, seed ^ 0xA, s);
+    fill_uniform(dS, 1.f / 16, 3.f / 16, seed ^ 0x5, s);
+    fill_uniform(dZ, -0.25f, 0.25f, seed ^ 0x2, s);
+    fill_uniform(dBias, -1.f, 1.f, seed ^ 0xB, s);
+    reference_kernel<<<dim3((n + 127) / 128, m), 128, 0, s>>>(dA.get<__half>(), dq.get<uint8_t>(), dS.get<__half>(),
+        dZ.get<__half>(), dBias.get<__half>(), dRef.get<float>(), m, n, k, gs);
+    CUDA_CHECK(cudaGetLastError());
+
+    int const nconf = w4a16_sm90::num_configs(od.op);
+    for (int ci = -1; ci < nconf; ++ci)
+    {
+        CheckRow row{od.key, ci, ci < 0 ? "default (-1)" : w4a16_sm90::config_name(od.op, ci), m, n, k, gs, with_bias,
+            NAN, false, ""};
+        CUDA_CHECK(cudaMemsetAsync(dC.get(), 0xFF, dC.bytes(), s)); // 0xFFFF = fp16 NaN
+        try
+        {
+            w4a16_sm90::gemm(od.op, dA.get<__half>(), dB.get(), dS.get<__half>(), dZ.get<__half>(), dBias.get<__half>(),
+                dC.get<__half>(), m, n, k, gs, dWs.get(), ws_bytes, s, ci);
+            Compared const c = compare(dC.get<__half>(), dRef.get<float>(), static_cast<size_t>(m) * n, dRes, s);
+            row.max_rel_err = c.rel_err;
+            row.ok = c.non_finite == 0 && c.rel_err <= ctx.tol;
+            if (c.non_finite)
+            {
+                row.error = std::to_string(c.non_finite) + " non-finite outputs";
+            }
+        }
+        catch (Fatal const&)
+        {
+            throw;
+        }
+        catch (std::exception const& e)
+        {
+            row.error = e.what();
+            CUDA_CHECK(cudaStreamSynchronize(s)); // a sticky CUDA error ends the run here
+            (void) cudaGetLastError();
+        }
+        std::printf("  %-3s gs=%-5d m=%-5d n=%-5d k=%-5d bias=%d cfg=%-3d max_rel_err=%-10.3e %s%s%s\n", row.op.c_str(),
+            gs, m, n, k, int(with_bias), ci, row.max_rel_err, row.ok ? "ok" : "FAIL", row.error.empty() ? "" : "  ",
+            row.error.c_str());
+        ctx.rows.push_back(std::move(row));
+    }
+}
+
+bool run_check(CheckCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
+{
+    struct Shape
+    {
+        int m, n, k;
+    };
+
+    // n = 1344 leaves partial 128-wide n tiles; k = 1152 is an odd number of 128-groups (9) and of 64-groups (18).
+    std::vector<Shape> const shapes = quick ? std::vector<Shape>{{1, 1024, 2048}, {128, 1024, 2048}, {3, 1344, 1152}}
+                                            : std::vector<Shape>{{1, 1024, 2048}, {16, 1024, 2048}, {128, 1024, 2048},
+                                                {1000, 1024, 2048}, {3, 1344, 1152}, {200, 1344, 1152}};
+    std::vector<int> const fg_group_sizes = quick ? std::vector<int>{128} : std::vector<int>{64, 128};
+
+    std::printf("== check (max_rel_err = max|C - ref| / max|ref|, tolerance %.1e)\n", ctx.tol);
+    print_configs(ops);
+    uint64_t seed = 0x5EED0000;
+    for (OpDesc const& od : ops)
+    {
+        std::vector<int> const gss = od.op == QuantOp::PerColumn ? std::vector<int>{0} : fg_group_sizes;
+        for (int gs : gss)
+        {
+            for (size_t si = 0; si < shapes.size(); ++si)
+            {
+                check_case(ctx, od, gs, shapes[si].m, shapes[si].n, shapes[si].k, si % 2 == 0, ++seed);
+            }
+        }
+    }
+    size_t failed = 0;
+    double worst = 0.0;
+    for (auto const& r : ctx.rows)
+    {
+        failed += !r.ok;
+        if (std::isfinite(r.max_rel_err))
+        {
+            worst = std::max(worst, r.max_rel_err);
+        }
+    }
+    std::printf("== check: %zu runs, %zu failed, worst max_rel_err %.3e\n\n", ctx.rows.size(), failed, worst);
+    return failed == 0;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Bench
+
+struct BenchCtx
+{
+    cudaStream_t stream;
+    cublasHandle_t cublas;
+    size_t l2_bytes;
+    double tol;
+    std::vector<BenchRow> rows;
+};
+
+// Copies so that each one is reused only after > 2x L2 of other data; bounded by a memory budget.
+int rotation_count(size_t per_copy, size_t l2_bytes, size_t budget)
+{
+    size_t r = (2 * l2_bytes + per_copy - 1) / per_copy + 1;
+    r = std::max<size_t>(r, 2);
+    r = std::min<size_t>(r, std::max<size_t>(1, budget / std::max<size_t>(per_copy, 1)));
+    return static_cast<int>(std::min<size_t>(r, 256));
+}
+
+struct W4Set
+{
+    DevBuf A, B, S, Z, C;
+};
+
+struct F16Set
+{
+    DevBuf A, W, C;
+};
+
+void bench_shape(BenchCtx& ctx, OpDesc const& od, int m, int n, int k, int gs, DevBuf const& B0, DevBuf const& S0,
+    DevBuf const& Z0, DevBuf const& W16, uint64_t seed)
+{
+    cudaStream_t const s = ctx.stream;
+    bool const has_zeros = od.op == QuantOp::FinegrainedZeros;
+    BenchRow row;
+    row.op = od.key;
+    row.m = m, row.n = n, row.k = k, row.group_size = gs;
+
+    size_t const a_bytes = sizeof(__half) * m * k, c_bytes = sizeof(__half) * m * n;
+    size_t const ws4 = a_bytes + B0.bytes() + S0.bytes() + (has_zeros ? Z0.bytes() : 0) + c_bytes;
+    size_t const ws16 = a_bytes + W16.bytes() + c_bytes;
+    size_t free_b = 0, total_b = 0;
+    CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+    int const r4 = rotation_count(ws4, ctx.l2_bytes, free_b * 2 / 5);
+    int const r16 = rotation_count(ws16, ctx.l2_bytes, free_b * 2 / 5);
+
+    DevBuf A0(a_bytes);
+    fill_uniform(A0, -1.f, 1.f, seed, s);
+    std::vector<W4Set> w4(r4);
+    for (auto& st : w4)
+    {
+        st.A = DevBuf(a_bytes);
+        st.B = DevBuf(B0.bytes());
+        st.S = DevBuf(S0.bytes());
+        st.Z = DevBuf(has_zeros ? Z0.bytes() : 0);
+        st.C = DevBuf(c_bytes);
+        CUDA_CHECK(cudaMemcpyAsync(st.A.get(), A0.get(), a_bytes, cudaMemcpyDeviceToDevice, s));
+        CUDA_CHECK(cudaMemcpyAsync(st.B.get(), B0.get(), B0.bytes(), cudaMemcpyDeviceToDevice, s));
+        CUDA_CHECK(cudaMemcpyAsync(st.S.get(), S0.get(), S0.bytes(), cudaMemcpyDeviceToDevice, s));
+        if (has_zeros)
+        {
+            CUDA_CHECK(cudaMemcpyAsync(st.Z.get(), Z0.get(), Z0.bytes(), cudaMemcpyDeviceToDevice, s));
+        }
+    }
+    size_t const ws_bytes = w4a16_sm90::workspace_size(od.op, m, n, k);
+    DevBuf ws(ws_bytes);
+    CUDA_CHECK(cudaStreamSynchronize(s));
+
+    Timer timer(s);
+    auto w4_launch = [&](int ci)
+    {
+        return [&, ci](int i)
+        {
+            W4Set const& st = w4[i % r4];
+            w4a16_sm90::gemm(od.op, st.A.get<__half>(), st.B.get(), st.S.get<__half>(), st.Z.get<__half>(), nullptr,
+                st.C.get<__half>(), m, n, k, gs, ws.get(), ws_bytes, s, ci);
+        };
+    };
+
+    // Sweep all configs, then re-time the best one with more samples.
+    int const nconf = w4a16_sm90::num_configs(od.op);
+    double best_sweep = INFINITY;
+    std::string failures;
+    for (int ci = 0; ci < nconf; ++ci)
+    {
+        try
+        {
+            double const us = timer.median_us(w4_launch(ci), 3, 15);
+            if (us < best_sweep)
+            {
+                best_sweep = us;
+                row.best_config = ci;
+            }
+        }
+        catch (Fatal const&)
+        {
+            throw;
+        }
+        catch (std::exception const& e)
+        {
+            CUDA_CHECK(cudaStreamSynchronize(s));
+            (void) cudaGetLastError();
+            failures += " cfg" + std::to_string(ci) + ": " + e.what() + ";";
+        }
+    }
+    if (!failures.empty())
+    {
+        std::printf("  note: %s m=%d n=%d k=%d failing configs:%s\n", od.key, m, n, k, failures.c_str());
+    }
+    if (row.best_config < 0)
+    {
+        row.error = "no config ran:" + failures;
+        std::printf("  %-3s %-5d %-6d %-6d ERROR %s\n", od.key, m, n, k, row.error.c_str());
+        ctx.rows.push_back(std::move(row));
+        return;
+    }
+    row.best_name = w4a16_sm90::config_name(od.op, row.best_config);
+    row.us = timer.median_us(w4_launch(row.best_config), 5, 50);
+    row.tbps = static_cast<double>(ws4) / (row.us * 1e-6) / 1e12;
+    w4_launch(row.best_config)(0); // w4[0].C = result of the best config
+
+    // cuBLAS on the dequantized weights. Row-major C[m,n] = A[m,k] W[k,n] is column-major
+    // C^T[n,m] = W^T[n,k] A^T[k,m], with W^T, A^T, C^T column-major with leading dims n, k, n.
+    std::vector<F16Set> f16(r16);
+    for (auto& st : f16)
+    {
+        st.A = DevBuf(a_bytes);
+        st.W = DevBuf(W16.bytes());
+        st.C = DevBuf(c_bytes);
+        CUDA_CHECK(cudaMemcpyAsync(st.A.get(), A0.get(), a_bytes, cudaMemcpyDeviceToDevice, s));
+        CUDA_CHECK(cudaMemcpyAsync(st.W.get(), W16.get(), W16.bytes(), cudaMemcpyDeviceToDevice, s));
+    }
+    CUDA_CHECK(cudaStreamSynchronize(s));
+    float const alpha = 1.f, beta = 0.f;
+    auto cublas_launch = [&](int i)
+    {
+        F16Set const& st = f16[i % r16];
+        CUBLAS_CHECK(
+            cublasGemmEx(ctx.cublas, CUBLAS_OP_N, CUBLAS_OP_N, n, m, k, &alpha, st.W.get(), CUDA_R_16F, n, st.A.get(),
+                CUDA_R_16F, k, &beta, st.C.get(), CUDA_R_16F, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT_TENSOR_OP));
+    };
+    row.cublas_us = timer.median_us(cublas_launch, 5, 50);
+    row.speedup = row.cublas_us / row.us;
+
+    DevBuf res(sizeof(CmpResult));
+    Compared const c = compare(w4[0].C.get<__half>(), f16[0].C.get<__half>(), static_cast<size_t>(m) * n, res, s);
+    row.rel_err_vs_cublas = c.non_finite ? NAN : c.rel_err;
+    char const* warn = (c.non_finite || c.rel_err > ctx.tol) ? "  WARNING: differs from cuBLAS" : "";
+
+    std::printf("  %-3s %-5d %-6d %-6d %-4d %10.2f %10.2f %7.2f %7.3f %9.1e %3d/%-3d%s\n", od.key, m, n, k,
+        row.best_config, row.us, row.cublas_us, row.speedup, row.tbps, row.rel_err_vs_cublas, r4, r16, warn);
+    ctx.rows.push_back(std::move(row));
+}
+
+bool run_bench(BenchCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
+{
+    std::vector<int> const ms = quick ? std::vector<int>{1, 128} : std::vector<int>{1, 16, 64, 128, 512, 4096};
+    std::vector<std::pair<int, int>> const nks = quick
+        ? std::vector<std::pair<int, int>>{{4096, 4096}}
+        : std::vector<std::pair<int, int>>{{4096, 4096}, {8192, 8192}, {28672, 8192}, {8192, 28672}};
+
+    std::printf(
+        "== bench (median per-launch time of the best config vs cuBLAS FP16 on dequantized weights; no bias)\n");
+    print_configs(ops);
+    std::printf("  %-3s %-5s %-6s %-6s %-4s %10s %10s %7s %7s %9s %7s\n", "op", "m", "n", "k", "cfg", "us", "cublas_us",
+        "speedup", "TB/s", "vs_cublas", "rot");
+    cudaStream_t const s = ctx.stream;
+    uint64_t seed = 0xBE7C0000;
+    for (OpDesc const& od : ops)
+    {
+        bool const has_zeros = od.op == QuantOp::FinegrainedZeros;
+        for (auto const& nk : nks)
+        {
+            int const n = nk.first, k = nk.second;
+            int const gs = od.op == QuantOp::PerColumn ? k : 128;
+            size_t const groups = static_cast<size_t>(k / gs);
+            size_t const wbytes = static_cast<size_t>(k) * n / 2;
+
+            std::vector<int8_t> hq(wbytes), hpre(wbytes);
+            random_packed_int4(hq, ++seed);
+            w4a16_sm90::preprocess_weights(hpre.data(), hq.data(), k, n);
+
+            DevBuf B0(wbytes), S0(sizeof(__half) * groups * n), Z0(has_zeros ? sizeof(__half) * groups * n : 0);
+            DevBuf W16(sizeof(__half) * k * n);
+            {
+                DevBuf q(wbytes);
+                CUDA_CHECK(cudaMemcpyAsync(q.get(), hq.data(), wbytes, cudaMemcpyHostToDevice, s));
+                CUDA_CHECK(cudaMemcpyAsync(B0.get(), hpre.data(), wbytes, cudaMemcpyHostToDevice, s));
+                fill_uniform(S0, 1.f / 16, 3.f / 16, seed ^ 0x5, s);
+                fill_uniform(Z0, -0.25f, 0.25f, seed ^ 0x2, s);
+                dequant_to_half_kernel<<<grid_for(static_cast<size_t>(k) * n), 256, 0, s>>>(
+                    q.get<uint8_t>(), S0.get<__half>(), Z0.get<__half>(), W16.get<__half>(), n, k, gs);
+                CUDA_CHECK(cudaGetLastError());
+                CUDA_CHECK(cudaStreamSynchronize(s));
+            }
+            for (int m : ms)
+            {
+                bench_shape(ctx, od, m, n, k, gs, B0, S0, Z0, W16, seed * 31 + m);
+            }
+        }
+    }
+    std::printf("\n");
+    bool ok = true;
+    for (auto const& r : ctx.rows)
+    {
+        ok = ok && r.error.empty();
+    }
+    return ok;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// main
+
+void usage(char const* argv0)
+{
+    std::fprintf(stderr,
+        "usage: %s [--check] [--bench] [--json FILE] [--ops fg,pc,fgz] [--quick] [--tol X]\n"
+        "  no --check/--bench: both. --ops: ops for check and bench (default: check all compiled, bench fg).\n"
+        "  --quick: small shapes only. --tol: check tolerance on max|C-ref|/max|ref| (default %.0e).\n",
+        argv0, kTolerance);
+}
+
+bool write_json(std::string const& path, cudaDeviceProp const& prop, int driver, int runtime, double tol,
+    std::vector<CheckRow> const& checks, std::vector<BenchRow> const& bench, bool ok)
+{
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    if (!f)
+    {
+        std::fprintf(stderr, "error: cannot write %s\n", path.c_str());
+        return false;
+    }
+    std::string j = "{\n";
+    j += "  \"gpu\": " + json_str(prop.name) + ",\n";
+    j += "  \"cc\": " + json_str(std::to_string(prop.major) + "." + std::to_string(prop.minor)) + ",\n";
+    j += "  \"driver\": " + json_str(version_str(driver)) + ",\n";
+    j += "  \"cuda_runtime\": " + json_str(version_str(runtime)) + ",\n";
+    j += "  \"l2_bytes\": " + std::to_string(prop.l2CacheSize) + ",\n";
+    j += "  \"tolerance\": " + json_num(tol) + ",\n";
+    j += "  \"check\": [";
+    for (size_t i = 0; i < checks.size(); ++i)
+    {
+        auto const& r = checks[i];
+        j += std::string(i ? ",\n" : "\n") + "    {\"op\": " + json_str(r.op)
+            + ", \"config\": " + std::to_string(r.config) + ", \"name\": " + json_str(r.name)
+            + ", \"m\": " + std::to_string(r.m) + ", \"n\": " + std::to_string(r.n) + ", \"k\": " + std::to_string(r.k)
+            + ", \"group_size\": " + std::to_string(r.group_size) + ", \"bias\": " + (r.bias ? "true" : "false")
+            + ", \"max_rel_err\": " + json_num(r.max_rel_err) + ", \"ok\": " + (r.ok ? "true" : "false")
+            + (r.error.empty() ? "" : ", \"error\": " + json_str(r.error)) + "}";
+    }
+    j += checks.empty() ? "],\n" : "\n  ],\n";
+    j += "  \"bench\": [";
+    for (size_t i = 0; i < bench.size(); ++i)
+    {
+        auto const& r = bench[i];
+        j += std::string(i ? ",\n" : "\n") + "    {\"op\": " + json_str(r.op) + ", \"m\": " + std::to_string(r.m)
+            + ", \"n\": " + std::to_string(r.n) + ", \"k\": " + std::to_string(r.k) + ", \"group_size\": "
+            + std::to_string(r.group_size) + ", \"best_config\": " + std::to_string(r.best_config) + ", \"best_name\": "
+            + json_str(r.best_name) + ", \"us\": " + json_num(r.us) + ", \"cublas_us\": " + json_num(r.cublas_us)
+            + ", \"speedup\": " + json_num(r.speedup) + ", \"tbps\": " + json_num(r.tbps) + ", \"rel_err_vs_cublas\": "
+            + json_num(r.rel_err_vs_cublas) + (r.error.empty() ? "" : ", \"error\": " + json_str(r.error)) + "}";
+    }
+    j += bench.empty() ? "],\n" : "\n  ],\n";
+    j += std::string("  \"ok\": ") + (ok ? "true" : "false") + "\n}\n";
+    bool const written = std::fwrite(j.data(), 1, j.size(), f) == j.size();
+    return (std::fclose(f) == 0) && written;
+}
+
+int real_main(int argc, char** argv)
+{
+    bool do_check = false, do_bench = false, quick = false;
+    std::string json_path, ops_arg;
+    double tol = kTolerance;
+    for (int i = 1; i < argc; ++i)
+    {
+        std::string const a = argv[i];
+        if (a == "--check")
+            do_check = true;
+        else if (a == "--bench")
+            do_bench = true;
+        else if (a == "--quick")
+            quick = true;
+        else if (a == "--json" && i + 1 < argc)
+            json_path = argv[++i];
+        else if (a == "--ops" && i + 1 < argc)
+            ops_arg = argv[++i];
+        else if (a == "--tol" && i + 1 < argc)
+            tol = std::atof(argv[++i]);
+        else
+        {
+            usage(argv[0]);
+            return a == "-h" || a == "--help" ? 0 : 2;
+        }
+    }
+    if (!do_check && !do_bench)
+    {
+        do_check = do_bench = true;
+    }
+    if (!(tol > 0))
+    {
+        std::fprintf(stderr, "error: --tol must be positive\n");
+        return 2;
+    }
+
+    // Pick the first compute capability 9.0 device.
+    int count = 0;
+    cudaError_t const cerr = cudaGetDeviceCount(&count);
+    int dev = -1;
+    cudaDeviceProp prop{};
+    std::string seen;
+    for (int d = 0; cerr == cudaSuccess && d < count && dev < 0; ++d)
+    {
+        CUDA_CHECK(cudaGetDeviceProperties(&prop, d));
+        seen += std::string(seen.empty() ? "" : ", ") + prop.name + " (" + std::to_string(prop.major) + "."
+            + std::to_string(prop.minor) + ")";
+        if (prop.major == 9 && prop.minor == 0)
+        {
+            dev = d;
+        }
+    }
+    if (dev < 0)
+    {
+        std::fprintf(stderr, "error: no CUDA device with compute capability 9.0 (H100/H200) found; %s\n",
+            cerr != cudaSuccess ? cudaGetErrorString(cerr)
+                : seen.empty()  ? "no devices"
+                                : ("devices: " + seen).c_str());
+        return 2;
+    }
+    CUDA_CHECK(cudaSetDevice(dev));
+    int driver = 0, runtime = 0;
+    CUDA_CHECK(cudaDriverGetVersion(&driver));
+    CUDA_CHECK(cudaRuntimeGetVersion(&runtime));
+    std::printf("GPU %d: %s, cc %d.%d, %d SMs, L2 %.1f MB, driver %s, runtime %s\n", dev, prop.name, prop.major,
+        prop.minor, prop.multiProcessorCount, prop.l2CacheSize / 1048576.0, version_str(driver).c_str(),
+        version_str(runtime).c_str());
+
+    // Ops.
+    std::vector<OpDesc> compiled, check_ops, bench_ops;
+    for (auto const& od : kAllOps)
+    {
+        if (w4a16_sm90::is_compiled(od.op))
+        {
+            compiled.push_back(od);
+        }
+    }
+    if (compiled.empty())
+    {
+        std::fprintf(stderr, "error: the library has no quant op compiled in\n");
+        return 2;
+    }
+    if (!ops_arg.empty())
+    {
+        size_t pos = 0;
+        while (pos <= ops_arg.size())
+        {
+            size_t const comma = std::min(ops_arg.find(',', pos), ops_arg.size());
+            std::string const key = ops_arg.substr(pos, comma - pos);
+            pos = comma + 1;
+            auto it
+                = std::find_if(std::begin(kAllOps), std::end(kAllOps), [&](OpDesc const& od) { return key == od.key; });
+            if (it == std::end(kAllOps))
+            {
+                std::fprintf(stderr, "error: unknown op '%s' (use fg, pc, fgz)\n", key.c_str());
+                return 2;
+            }
+            if (!w4a16_sm90::is_compiled(it->op))
+            {
+                std::fprintf(stderr, "error: op '%s' is not compiled into this library\n", key.c_str());
+                return 2;
+            }
+            if (std::none_of(check_ops.begin(), check_ops.end(), [&](OpDesc const& od) { return od.op == it->op; }))
+            {
+                check_ops.push_back(*it);
+            }
+        }
+        bench_ops = check_ops;
+    }
+    else
+    {
+        check_ops = compiled;
+        bench_ops = {w4a16_sm90::is_compiled(QuantOp::Finegrained) ? kAllOps[0] : compiled[0]};
+    }
+    std::string compiled_keys;
+    for (auto const& od : compiled)
+    {
+        compiled_keys += std::string(compiled_keys.empty() ? "" : ",") + od.key + "("
+            + std::to_string(w4a16_sm90::num_configs(od.op)) + " configs)";
+    }
+    std::printf("compiled ops: %s\n\n", compiled_keys.c_str());
+
+    cudaStream_t stream = nullptr;
+    CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+
+    bool ok = true;
+    CheckCtx cctx{stream, tol, {}};
+    BenchCtx bctx{stream, nullptr, static_cast<size_t>(prop.l2CacheSize), tol, {}};
+    std::string fatal;
+    try
+    {
+        if (do_check)
+        {
+            ok = run_check(cctx, check_ops, quick) && ok;
+        }
+        if (do_bench)
+        {
+            CUBLAS_CHECK(cublasCreate(&bctx.cublas));
+            CUBLAS_CHECK(cublasSetStream(bctx.cublas, stream));
+            ok = run_bench(bctx, bench_ops, quick) && ok;
+        }
+    }
+    catch (std::exception const& e)
+    {
+        fatal = e.what();
+        ok = false;
+        std::fprintf(stderr, "fatal: %s\n", e.what());
+    }
+    if (bctx.cublas)
+    {
+        cublasDestroy(bctx.cublas);
+    }
+
+    if (!json_path.empty() && !write_json(json_path, prop, driver, runtime, tol, cctx.rows, bctx.rows, ok))
+    {
+        ok = false;
+    }
+    std::printf("%s\n", ok ? "OK" : "FAILED");
+    if (!fatal.empty())
+    {
+        return 2;
+    }
+    return ok ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    try
+    {
+        return real_main(argc, argv);
+    }
+    catch (std::exception const& e)
+    {
+        std::fprintf(stderr, "fatal: %s\n", e.what());
+        return 2;
+    }
+}
