@@ -282,7 +282,8 @@ def make_extract_tree(root: Path) -> Path:
         "templates/include/synapi/synapi.h": API_H,
         "templates/src/synapi.cu": API_CU,
         "templates/test/synlib_test.cu": TEST_CU,
-        "rules.toml": RULES.replace('runner_tu = "syn/runner_a.cu"', 'runner_tu = "syn/runner_a.cu"\nmacro = "SYN_HAS_A"')
+        "rules.toml": RULES
+        .replace('runner_tu = "syn/runner_a.cu"', 'runner_tu = "syn/runner_a.cu"\nmacro = "SYN_HAS_A"')
         .replace('runner_tu = "syn/runner_b.cu"', 'runner_tu = "syn/runner_b.cu"\nmacro = "SYN_HAS_B"')
         + EXTRACT_RULES_EXTRA,
     }

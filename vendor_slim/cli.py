@@ -201,13 +201,18 @@ def extract(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tu
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @click.option("--keep-build", type=click.Path(path_type=Path), default=None,
               help="Build in this folder and keep it (default: a temporary folder, removed).")
+@click.option("--results", type=click.Path(path_type=Path), default=None,
+              help="Write verify.json (and with --run results.json, bench.md, bench.png) into this folder.")
 @handled
 def verify(directory: Path, jobs: int | None, no_build: bool, run_tests: bool, as_json: bool,
-           keep_build: Path | None) -> None:
+           keep_build: Path | None, results: Path | None) -> None:
     """Check an emitted tree: lock integrity, hermetic build, minimality, link completeness."""
     from vendor_slim.stages.verify import verify as run_verify
+    from vendor_slim.stages.verify import write_results
 
     report = run_verify(directory, jobs=jobs, no_build=no_build, run=run_tests, keep_build=keep_build)
+    if results is not None:
+        write_results(report, results)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:

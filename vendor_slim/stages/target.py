@@ -72,7 +72,7 @@ def tool_files(rules: Rules, quant_ops: Sequence[str], launchers: Sequence[tuple
         if not root.is_dir():
             raise BadInput(f"rules {rules.path}: emit.templates folder {root} does not exist")
         for p in sorted(root.rglob("*")):
-            if p.is_file() and not p.name.endswith(".example"):
+            if p.is_file():
                 rel = p.relative_to(root).as_posix()
                 role = "header" if p.suffix in (".h", ".hpp", ".cuh", ".inl") else "source"
                 out.append(ToolFile(rel, p.read_text(), role))

@@ -251,3 +251,70 @@ def _library(lock: dict[str, Any]) -> str:
     if not isinstance(lib, str) or not lib:
         raise BadInput("the lock names no library")
     return lib
+
+
+def bench_table(results: dict[str, Any]) -> str:
+    """The benchmark as a markdown table: best config per shape against cuBLAS FP16."""
+    lines = [f"GPU: {results.get('gpu')} (cc {results.get('cc')}), driver {results.get('driver')}, "
+             f"CUDA runtime {results.get('cuda_runtime')}", "",
+             "| op | M | N | K | best config | W4A16 µs | cuBLAS FP16 µs | speedup | TB/s |",
+             "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
+    for r in results.get("bench", []):
+        lines.append(f"| {r['op']} | {r['m']} | {r['n']} | {r['k']} | {r.get('best_name', '')} | {r['us']:.1f} | "
+                     f"{r['cublas_us']:.1f} | {r['speedup']:.2f} | {r['tbps']:.2f} |")
+    checks = results.get("check", [])
+    worst: dict[str, float] = {}
+    for c in checks:
+        worst[c["op"]] = max(worst.get(c["op"], 0.0), float(c["max_rel_err"]))
+    lines += ["", f"Correctness: {sum(1 for c in checks if c['ok'])} of {len(checks)} checks passed "
+              f"(tolerance {results.get('tolerance')} of max |ref|); worst relative error per op: "
+              + ", ".join(f"{op} {e:.2e}" for op, e in sorted(worst.items()))]
+    return "\n".join(lines) + "\n"
+
+
+def bench_plot(results: dict[str, Any], path: Path) -> bool:
+    """W4A16 and cuBLAS FP16 time against M, one panel per N x K; False when matplotlib is absent."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    rows = results.get("bench", [])
+    shapes = sorted({(r["n"], r["k"]) for r in rows})
+    if not shapes:
+        return False
+    fig, axes = plt.subplots(1, len(shapes), figsize=(4.5 * len(shapes), 4), squeeze=False)
+    for ax, (n, k) in zip(axes[0], shapes, strict=True):
+        for op in sorted({r["op"] for r in rows}):
+            sel = sorted((r for r in rows if (r["n"], r["k"]) == (n, k) and r["op"] == op), key=lambda r: r["m"])
+            ax.plot([r["m"] for r in sel], [r["us"] for r in sel], "o-", label=f"W4A16 {op} (best config)")
+        sel = sorted((r for r in rows if (r["n"], r["k"]) == (n, k)), key=lambda r: r["m"])
+        ax.plot([r["m"] for r in sel], [r["cublas_us"] for r in sel], "s--", label="cuBLAS FP16")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_title(f"N={n}, K={k}")
+        ax.set_xlabel("M")
+        ax.set_ylabel("µs (median)")
+        ax.grid(True, alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(f"{results.get('gpu')}: W4A16 SM90 GEMM vs cuBLAS FP16")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return True
+
+
+def write_results(report: VerifyReport, folder: Path) -> list[Path]:
+    """verify.json, and with --run the test program's JSON, a bench table and a plot."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [folder / "verify.json"]
+    written[0].write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    res = (report.run or {}).get("results")
+    if res:
+        (folder / "results.json").write_text(json.dumps(res, indent=2) + "\n")
+        (folder / "bench.md").write_text(bench_table(res))
+        written += [folder / "results.json", folder / "bench.md"]
+        if bench_plot(res, folder / "bench.png"):
+            written.append(folder / "bench.png")
+    return written
