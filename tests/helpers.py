@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,18 +23,39 @@ class Result:
 
 
 def run_cli(*args: str | Path, cache: Path | None = None, env: dict[str, str] | None = None,
-            cwd: Path | None = None) -> Result:
+            cwd: Path | None = None, prefix: Sequence[str] = (), timeout: float | None = None) -> Result:
+    """PREFIX runs before the interpreter (e.g. setpriv); TIMEOUT fails the test instead of hanging."""
     full = dict(os.environ)
     if cache is not None:
         full["VENDOR_SLIM_CACHE"] = str(cache)
     if env:
         full.update(env)
     proc = subprocess.run(
-        [sys.executable, "-m", "vendor_slim", *map(str, args)],
-        capture_output=True, text=True, env=full, cwd=cwd, check=False,
+        [*prefix, sys.executable, "-m", "vendor_slim", *map(str, args)],
+        capture_output=True, text=True, env=full, cwd=cwd, check=False, timeout=timeout,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
 def no_traceback(r: Result) -> bool:
     return "Traceback" not in r.err and "Traceback" not in r.out
+
+
+_DROP_DAC = ("setpriv", "--bounding-set=-dac_override,-dac_read_search")
+
+
+def permission_prefix() -> list[str] | None:
+    """A command prefix under which file permission bits apply to the CLI.
+
+    [] for an ordinary user; for root (which reads and writes anything), `setpriv` without the
+    capabilities that bypass permission bits; None where root cannot drop them (tests then skip)."""
+    if os.geteuid() != 0:
+        return []
+    try:
+        ok = subprocess.run([*_DROP_DAC, "true"], capture_output=True, check=False).returncode == 0
+    except OSError:
+        ok = False
+    return list(_DROP_DAC) if ok else None
+
+
+NEEDS_PERMISSIONS = "running as root, and setpriv cannot drop CAP_DAC_OVERRIDE here: permission bits cannot deny root"

@@ -22,7 +22,8 @@ def require(tool: str, hint: str) -> str:
 
 def measure_launcher(logdir: Path) -> str:
     """A CMake launcher list that records each compile's time and memory (adapters/measure.py)."""
-    return f"{sys.executable};-m;vendor_slim.adapters.measure;{logdir}"
+    # by file path: the build runs in a folder where vendor_slim may not be importable
+    return f"{sys.executable};{Path(__file__).with_name('measure.py')};{logdir}"
 
 
 def run_step(cmd: Sequence[str], what: str, cwd: Path | None = None, timeout: float | None = None) -> Completed:

@@ -138,7 +138,10 @@ def _plan(tus: Sequence[TranslationUnit]) -> tuple[list[_Job], list[tuple[_Job, 
         args = _contract_args(tu)
         passes = nvcc.passes(tu.lang, args, src)
         pass_args = tuple((p.name, tuple(includes.clang_args(p))) for p in passes)
-        text = src.read_text(errors="surrogateescape")
+        try:
+            text = src.read_text(errors="surrogateescape")
+        except OSError as exc:
+            raise BadInput(f"translation unit {src} cannot be read: {exc.strerror}") from exc
         pre = shareable_preamble(text)
         ident: dict[str, Any] = {
             "format": CACHE_FORMAT, "tool": __version__, "libclang": lib, "lang": tu.lang,
@@ -191,7 +194,7 @@ def _to_json(result: IncludeResult) -> dict[str, Any]:
     return {
         "files": [str(f) for f in result.files],
         "edges": [[str(e.includer), str(e.included), e.line] for e in result.edges],
-        "unresolved": [[None if u.includer is None else str(u.includer), u.line, u.spelling]
+        "unresolved": [[None if u.includer is None else str(u.includer), u.line, u.spelling, u.reason]
                        for u in result.unresolved],
     }
 
@@ -200,8 +203,9 @@ def _from_json(data: dict[str, Any]) -> IncludeResult:
     return IncludeResult(
         files=tuple(Path(f) for f in data["files"]),
         edges=tuple(IncludeEdge(Path(a), Path(b), int(n)) for a, b, n in data["edges"]),
-        unresolved=tuple(UnresolvedInclude(None if a is None else Path(a), int(n), s)
-                         for a, n, s in data["unresolved"]),
+        unresolved=tuple(UnresolvedInclude(None if u[0] is None else Path(u[0]), int(u[1]), u[2],
+                                           u[3] if len(u) > 3 else "")
+                         for u in data["unresolved"]),
     )
 
 
@@ -233,7 +237,8 @@ def _rename(result: IncludeResult, old: Path, new: Path) -> IncludeResult:
     return includes.union([IncludeResult(
         files=tuple(r(f) for f in result.files),
         edges=tuple(IncludeEdge(r(e.includer), r(e.included), e.line) for e in result.edges),
-        unresolved=tuple(UnresolvedInclude(None if u.includer is None else r(u.includer), u.line, u.spelling)
+        unresolved=tuple(UnresolvedInclude(None if u.includer is None else r(u.includer), u.line, u.spelling,
+                                           u.reason)
                          for u in result.unresolved),
     )])
 
@@ -386,17 +391,16 @@ def _tu_closure(
         if includer == src or root_of(includer) is not None:
             missing_in_tree.append((u, includer))
     if missing_in_tree:
+        # a plain "not found" first: it is the usual case and often the cause of the others
+        missing_in_tree.sort(key=lambda m: m[0].reason != "")
         u, includer = missing_in_tree[0]
         try:
             chain = [str(p) for p in nx.shortest_path(graph, str(src), str(includer))]
         except (nx.NetworkXNoPath, nx.NodeNotFound):
             chain = [str(src), str(includer)]
         more = f" ({len(missing_in_tree) - 1} more missing)" if len(missing_in_tree) > 1 else ""
-        raise BadInput(
-            f"{src}: header '{u.spelling}' included at {includer}:{u.line} does not exist in the "
-            f"tree or on the include path{more}",
-            chain=[*chain, f"{u.spelling} (not found)"],
-        )
+        raise BadInput(_unresolved_message(src, u, includer, graph) + more,
+                       chain=[*chain, f"{u.spelling} ({u.reason.split(':', 1)[0] or 'not found'})"])
     for f in result.files:
         if cls.escapes(f):
             try:
@@ -418,6 +422,26 @@ def _tu_closure(
         edges=edges,
     )
     return closure, graph
+
+
+def _unresolved_message(src: Path, u: UnresolvedInclude, includer: Path, graph: Any) -> str:
+    where = f"{src}: header '{u.spelling}' included at {includer}:{u.line}"
+    kind, _, detail = u.reason.partition(": ")
+    if kind == "unreadable":
+        return f"{where} cannot be read: {detail}"
+    if kind == "not a header name":
+        return (f"{where} does not name a header: the #include's macro expands to neither \"FILE\" nor "
+                f"<FILE> ({detail})")
+    if kind == "nested too deeply":
+        cycle = ""
+        try:
+            edges = nx.find_cycle(graph, str(includer))
+            cycle = ": " + " -> ".join([*(a for a, _b in edges), edges[0][0]])
+        except nx.NetworkXNoCycle:
+            pass
+        return (f"{where} is nested too deeply: an include cycle without include guards or "
+                f"#pragma once{cycle}")
+    return f"{where} does not exist in the tree or on the include path"
 
 
 # ---------------------------------------------------------------------------------------------

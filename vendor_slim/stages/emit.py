@@ -8,10 +8,14 @@ machine paths, so the same inputs give the same bytes.
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import glob
 import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -63,11 +67,19 @@ def detect_license(text: str, default: str) -> str:
     return default
 
 
+def _read(path: Path) -> bytes:
+    """An upstream file's bytes; an unreadable one is bad input naming it, not a crash."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"{path} cannot be read: {(exc.strerror or str(exc)).lower()}") from exc
+
+
 def _root_license(root: Path) -> tuple[Path | None, str]:
     for name in LICENSE_FILES:
         p = root / name
         if p.is_file():
-            return p, detect_license(p.read_text(errors="replace"), "NOASSERTION")
+            return p, detect_license(_read(p).decode(errors="replace"), "NOASSERTION")
     return None, "NOASSERTION"
 
 
@@ -93,12 +105,12 @@ def plan_tree(inp: EmitInput) -> list[OutFile]:
         lic_path, lic = _root_license(u.repo)
         licenses[u.name] = lic
         if lic_path is not None:
-            files.append(OutFile(f"{UPSTREAM_DIRS[u.name]}/{lic_path.name}", lic_path.read_bytes(), "license",
+            files.append(OutFile(f"{UPSTREAM_DIRS[u.name]}/{lic_path.name}", _read(lic_path), "license",
                                  lic_path.relative_to(u.repo).as_posix(), lic))
     tu_sources = {tu.source for tu in inp.tus}
     for name, path in inp.vendored:
         rel = path.relative_to(roots[name]).as_posix()
-        data = path.read_bytes()
+        data = _read(path)
         role = "source" if path in tu_sources else "header"
         lic = detect_license(data.decode(errors="replace"), licenses[name])
         files.append(OutFile(f"{UPSTREAM_DIRS[name]}/{rel}", data, role, path.relative_to(repos[name]).as_posix(),
@@ -383,6 +395,24 @@ def check_out(out: Path, forbidden: Sequence[Path]) -> None:
             raise BadInput(f"--out {out} is inside the source tree {f}; choose a directory outside it")
         if real in fr.parents:
             raise BadInput(f"--out {out} contains the source tree {f}; choose another directory")
+    if out.is_dir():
+        try:
+            empty = not any(out.iterdir())
+        except OSError as exc:
+            raise BadInput(f"--out {out} cannot be read: {(exc.strerror or str(exc)).lower()}") from exc
+        if not empty and not is_emitted_tree(out):
+            # --force replaces an earlier tree, never a folder of the user's own files
+            raise BadInput(f"--out {out} is a non-empty directory that vendor-slim did not write (no valid "
+                           f"{LOCK_NAME}); choose a new or empty directory")
+
+
+def is_emitted_tree(d: Path) -> bool:
+    """Whether D holds a lock written by vendor-slim (so --force may replace it)."""
+    try:
+        lock = json.loads((d / LOCK_NAME).read_text())
+        return bool(lock["tool"]["name"] == "vendor-slim")
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _same_tree(out: Path, files: Sequence[OutFile], lock: str) -> bool:
@@ -391,10 +421,13 @@ def _same_tree(out: Path, files: Sequence[OutFile], lock: str) -> bool:
             return False
     except OSError:
         return False
-    present = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() or p.is_symlink()}
-    if present != {f.path for f in files} | {LOCK_NAME}:
+    try:
+        present = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() or p.is_symlink()}
+        if present != {f.path for f in files} | {LOCK_NAME}:
+            return False
+        return all((out / f.path).read_bytes() == f.data for f in files)
+    except OSError:
         return False
-    return all((out / f.path).read_bytes() == f.data for f in files)
 
 
 @contextmanager
@@ -410,11 +443,44 @@ def _temp_dir(parent: Path, name: str) -> Iterator[Path]:
 
 
 def clean_stale(parent: Path, name: str) -> None:
-    """Remove what an interrupted earlier run left beside DIR (its temporary and old trees)."""
+    """Remove what an interrupted earlier run left beside DIR (its temporary and old trees).
+
+    A run killed between the two renames of a replace (where the atomic exchange is unavailable)
+    leaves DIR absent and the previous tree in an old folder: that tree is put back first."""
+    out = parent / name
+    olds = sorted(parent.glob(f"{glob.escape(OLD_PREFIX + name)}-*"))
+    if not os.path.lexists(out):
+        for old in olds:
+            prev = old / name
+            if prev.is_dir() and not prev.is_symlink():
+                os.replace(prev, out)
+                break
     for prefix in (TMP_PREFIX, OLD_PREFIX):
-        for p in parent.glob(f"{prefix}{name}-*"):
+        for p in parent.glob(f"{glob.escape(prefix + name)}-*"):
             if p.is_dir() and not p.is_symlink():
                 shutil.rmtree(p, ignore_errors=True)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
 
 
 def write_tree(out: Path, files: Sequence[OutFile], lock: str, *, force: bool) -> str:
@@ -432,22 +498,31 @@ def write_tree(out: Path, files: Sequence[OutFile], lock: str, *, force: bool) -
     existing = out.is_dir()
     if existing and _same_tree(out, files, lock):
         return "unchanged"
+    if existing and any(out.iterdir()) and not is_emitted_tree(out):
+        raise BadInput(f"--out {out} is a non-empty directory that vendor-slim did not write (no valid "
+                       f"{LOCK_NAME}); choose a new or empty directory")
     if existing and any(out.iterdir()) and not force:
         raise BadInput(f"--out {out} exists and differs from what this run would write; "
                        "pass --force to replace it")
     if not os.access(parent, os.W_OK):
         raise BadInput(f"cannot write into {parent}: permission denied")
     with _temp_dir(parent, out.name) as tmp:
-        for f in files:
-            p = tmp / f.path
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(f.data)
-        (tmp / LOCK_NAME).write_text(lock)
-        if existing:
-            old = Path(tempfile.mkdtemp(prefix=f"{OLD_PREFIX}{out.name}-", dir=parent))
-            os.replace(out, old / out.name)
+        try:
+            for f in files:
+                p = tmp / f.path
+                p.parent.mkdir(parents=True, exist_ok=True)
+                p.write_bytes(f.data)
+            (tmp / LOCK_NAME).write_text(lock)
+            if existing:
+                # one atomic swap where the kernel has it: OUT always holds a whole tree
+                if _exchange(tmp, out):
+                    return "replaced"  # tmp now holds the previous tree; _temp_dir removes it
+                old = Path(tempfile.mkdtemp(prefix=f"{OLD_PREFIX}{out.name}-", dir=parent))
+                os.replace(out, old / out.name)
+                os.replace(tmp, out)  # killed before this: the next run's clean_stale puts the old tree back
+                shutil.rmtree(old, ignore_errors=True)
+                return "replaced"
             os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-            return "replaced"
-        os.replace(tmp, out)
-        return "created"
+            return "created"
+        except OSError as exc:
+            raise BadInput(f"cannot write the tree into {parent}: {(exc.strerror or str(exc)).lower()}") from exc

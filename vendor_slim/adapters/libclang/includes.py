@@ -34,6 +34,11 @@ CLANG_BUILTIN_MACROS: tuple[str, ...] = (
 
 _KEEP_GOING = 0x200  # CXTranslationUnit_KeepGoing: a missing header must not stop the parse
 _NOT_FOUND = re.compile(r"^'(?P<name>.+)' file not found")
+# Other ways an #include line fails, each a compile error under nvcc too (clang's wording).
+_CANNOT_OPEN = re.compile(r"^cannot open file '(?P<path>.+)': (?P<why>.+)$")
+_TOO_DEEP = re.compile(r"^#include nested (?:too deeply|depth \d+ exceeds maximum)")
+_NOT_A_NAME = ('expected "FILENAME" or <FILENAME>', "empty filename")
+_DIRECTIVE = re.compile(r"^\s*#\s*(?:include_next|include|import)\s*(?P<rest>.*?)\s*(?://.*|/\*.*)?$")
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,10 @@ class IncludeEdge:
 class UnresolvedInclude:
     includer: Path | None  # None: a -include on the command line
     line: int
-    spelling: str  # as written between the quotes or brackets
+    spelling: str  # as written between the quotes or brackets (for a macro, the macro as written)
+    # why, when it is not simply "not found": "unreadable: ...", "not a header name: ..." or
+    # "nested too deeply: ..." (an include cycle without guards)
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -106,18 +114,53 @@ def _collect(tu: Any, src: Path) -> _Collected:
         else:
             edges.add(IncludeEdge(_norm(inc.source.name), included, int(loc.line)))
     unresolved: set[UnresolvedInclude] = set()
+    unreadable: dict[tuple[Path | None, int], str] = {}
     for diag in tu.diagnostics:
-        m = _NOT_FOUND.match(diag.spelling)
-        if not m:
-            continue
+        text = diag.spelling
         f = diag.location.file
         includer = _norm(f.name) if f is not None and not f.name.startswith("<") else None
-        unresolved.add(UnresolvedInclude(includer, int(diag.location.line), m.group("name")))
+        line = int(diag.location.line)
+        m = _NOT_FOUND.match(text)
+        if m:
+            unresolved.add(UnresolvedInclude(includer, line, m.group("name")))
+            continue
+        m = _CANNOT_OPEN.match(text)
+        if m:
+            unreadable[(includer, line)] = f"unreadable: {m.group('why').lower()} ({_norm(m.group('path'))})"
+        elif text in _NOT_A_NAME:
+            unresolved.add(UnresolvedInclude(includer, line, _directive_operand(includer, line),
+                                             f"not a header name: {text}"))
+        elif _TOO_DEEP.match(text):
+            unresolved.add(UnresolvedInclude(includer, line, _directive_operand(includer, line),
+                                             "nested too deeply: an include cycle without include guards "
+                                             "or #pragma once"))
+    if unreadable:
+        # clang says both "cannot open file" and "file not found" for a file it may not read
+        unresolved = {UnresolvedInclude(u.includer, u.line, u.spelling, unreadable.get((u.includer, u.line), u.reason))
+                      for u in unresolved}
+        for (includer, line), why in unreadable.items():
+            if not any((u.includer, u.line) == (includer, line) for u in unresolved):
+                unresolved.add(UnresolvedInclude(includer, line, _directive_operand(includer, line), why))
     return (
         tuple(sorted(files)),
         tuple(sorted(edges, key=lambda e: (str(e.includer), e.line, str(e.included)))),
         tuple(sorted(unresolved, key=lambda u: (str(u.includer), u.line, u.spelling))),
     )
+
+
+def _directive_operand(includer: Path | None, line: int) -> str:
+    """What follows `#include` on LINE of INCLUDER, quotes and all (a macro name stays a macro name)."""
+    if includer is None:
+        return "?"
+    try:
+        with open(includer, errors="replace") as fh:
+            for i, text in enumerate(fh, 1):
+                if i == line:
+                    m = _DIRECTIVE.match(text)
+                    return (m.group("rest") if m else text.strip()).strip("\"<>") or text.strip()
+    except OSError:
+        pass
+    return "?"
 
 
 def union(results: Iterable[IncludeResult]) -> IncludeResult:
