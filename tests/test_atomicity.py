@@ -129,17 +129,17 @@ def test_kill_while_writing_keeps_the_previous_tree(
     ex, prev, new = setup
     extra = ("--quant-op", "all", "--force")
     hits: list[str] = []
-    for stage in ("tmp", "big", "tmp", "big", "lock"):
+    for stage in ("lock", "tmp", "big", "tmp", "big"):
         killed, hit = _kill_when(ex, stage, extra)
         state = _check_whole(ex, prev, new)
         if killed and hit:
             hits.append(stage)
+            assert any(n.startswith(TMP) for n in _stale(ex.out.parent)), "a killed run left no temporary tree"
         if state == "new":  # the run got through its swap: put the previous tree back for the next try
             r = ex.run("--force")
             assert r.returncode == 0 and "replaced" in r.stdout, r.stderr
     print(f"kills that hit the write window: {hits}")
     assert {"tmp", "big"} <= set(hits), f"the write window was never hit (hits: {hits})"
-    assert any(n.startswith(TMP) for n in _stale(ex.out.parent)), "a killed run left no temporary tree"
     # the next run cleans what the killed ones left and completes
     r = ex.run(*extra)
     assert r.returncode == 0, r.stderr
@@ -231,10 +231,10 @@ def test_interrupted_fallback_swap_is_recovered(tmp_path: Path, monkeypatch: pyt
         real_replace(src, dst)
 
     monkeypatch.setattr(emit, "_exchange", lambda a, b: False)
-    monkeypatch.setattr(emit.os, "replace", replace_then_die)
+    monkeypatch.setattr(os, "replace", replace_then_die)
     with pytest.raises(Killed):
         emit.write_tree(out, _files({"a.txt": b"new"}), _LOCK, force=True)
-    monkeypatch.setattr(emit.os, "replace", real_replace)
+    monkeypatch.setattr(os, "replace", real_replace)
     assert not out.exists()  # the state a kill at that instant leaves
     old = [p for p in tmp_path.iterdir() if p.name.startswith(emit.OLD_PREFIX)]
     assert len(old) == 1 and (old[0] / "out").is_dir()

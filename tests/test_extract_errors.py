@@ -212,9 +212,29 @@ def test_out_in_read_only_directory(tmp_path: Path, cache: Path) -> None:
         left = sorted(os.listdir(ro))
     finally:
         ro.chmod(0o755)
-    assert_refused(r, ro / "o", f"cannot write into {ro}: permission denied")
-    assert r2.code == 2 and no_traceback(r2) and f"cannot create {ro / 'deeper'}" in r2.err, r2.err
+    assert_refused(r, ro / "o", f"--out {ro / 'o'}: cannot write into {ro}: permission denied")
+    assert r2.code == 2 and no_traceback(r2), r2.err
+    assert f"--out {ro / 'deeper' / 'o'}: cannot create {ro / 'deeper'}: permission denied" in r2.err
     assert left == []
+
+
+def test_out_unreadable_directory(tmp_path: Path, cache: Path) -> None:
+    prefix = permission_prefix()
+    if prefix is None:
+        pytest.skip(NEEDS_PERMISSIONS)
+    up = make_extract_tree(tmp_path / "up")
+    out = tmp_path / "locked"
+    out.mkdir()
+    (out / "mine.txt").write_text("x")
+    out.chmod(0)
+    try:
+        r = extract(up, out, cache, "--force", prefix=prefix)
+    finally:
+        out.chmod(0o755)
+    assert r.code == 2 and no_traceback(r), r.err
+    # click's own check of the option comes first
+    assert f"Invalid value for '--out': Path '{out}' is not readable" in r.err
+    assert (out / "mine.txt").read_text() == "x"
 
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc (a location no user may write)")
@@ -225,6 +245,16 @@ def test_out_in_proc(tmp_path: Path, cache: Path) -> None:
     assert r.code == 2 and no_traceback(r), r.err
     assert "cannot write into /proc/self" in r.err
     assert not os.path.lexists("/proc/self/vendor-slim-out")
+
+
+def test_out_containing_the_source_tree(tmp_path: Path, cache: Path) -> None:
+    up = make_extract_tree(tmp_path / "work" / "up")
+    out = tmp_path / "work"
+    before = snapshot(out)
+    r = extract(up, out, cache, "--force")
+    assert r.code == 2 and no_traceback(r), r.err
+    assert f"--out {out} contains the source tree {up}" in r.err
+    assert snapshot(out) == before
 
 
 @pytest.mark.parametrize("force", [False, True])
@@ -289,3 +319,40 @@ def test_bad_rules_write_nothing(tmp_path: Path, cache: Path, case: str) -> None
     r = extract(up, out, cache, rules=rules)
     assert_refused(r, out, f"invalid rules file {rules}" if case != "invalid toml" else str(rules), needle)
     assert snapshot(up) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# Paths from the rules file that would leave the tree
+
+
+def _no_config_include(up: Path) -> None:
+    """The API source without its config header include, so that analysis gets as far as writing."""
+    api = up / "templates/src/synapi.cu"
+    api.write_text(api.read_text().replace('#include "synapi/config.h"\n', ""))
+
+
+def test_rules_path_leaving_out_is_refused(tmp_path: Path, cache: Path) -> None:
+    up = make_extract_tree(tmp_path / "up")
+    _no_config_include(up)
+    rules = up / "rules.toml"
+    rules.write_text(rules.read_text().replace('config_header = "include/synapi/config.h"',
+                                               'config_header = "../escaped.h"'))
+    out = tmp_path / "o"
+    r = extract(up, out, cache)
+    assert_refused(r, out, "'../escaped.h'", "not a plain relative path")
+    assert not (tmp_path / "escaped.h").exists()
+
+
+@pytest.mark.xfail(strict=True, reason="rules.py does not validate emit.config_header / stubs.include as "
+                   "relative paths, and target.write_staging writes them under the cache unchecked (issue 6 "
+                   "containment; those modules are outside this change)")
+def test_rules_path_leaving_the_cache_is_refused_before_writing(tmp_path: Path, cache: Path) -> None:
+    up = make_extract_tree(tmp_path / "up")
+    _no_config_include(up)
+    outside = tmp_path / "outside" / "evil.h"
+    rules = up / "rules.toml"
+    rules.write_text(rules.read_text().replace('config_header = "include/synapi/config.h"',
+                                               f'config_header = "{outside}"'))
+    r = extract(up, tmp_path / "o", cache)
+    assert r.code == 2 and no_traceback(r)
+    assert not outside.exists(), f"the rules file made extract write {outside}"

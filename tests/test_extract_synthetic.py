@@ -255,3 +255,41 @@ def test_identical_upstream_files_after_extract(extracted: tuple[Path, Path, Pat
     up, out, _ = extracted
     assert filecmp.cmp(up / "cpp/syn/launcher.inl", out / "third_party/tensorrt_llm/syn/launcher.inl",
                        shallow=False)
+
+
+@needs_build
+def test_installed_package_is_found_by_find_package(extracted: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    """install/export rules: a consumer project finds the library with find_package and links it."""
+    import subprocess
+
+    from vendor_slim.adapters import nvcc
+
+    _, out, _ = extracted
+    cuda = f"-DCMAKE_CUDA_COMPILER={nvcc.nvcc_path()}"
+    build, prefix = tmp_path / "build", tmp_path / "prefix"
+    for cmd in (["cmake", "-S", str(out), "-B", str(build), "-G", "Ninja", cuda, "-DSYNLIB_BUILD_TESTS=OFF"],
+                ["cmake", "--build", str(build)], ["cmake", "--install", str(build), "--prefix", str(prefix)]):
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert (build / "compile_commands.json").is_file()
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.18)\nproject(app LANGUAGES CXX CUDA)\n"
+        "find_package(synlib REQUIRED)\nadd_executable(app main.cpp)\n"
+        "target_link_libraries(app PRIVATE synlib::synlib)\n")
+    (app / "main.cpp").write_text('#include "synapi/synapi.h"\nint main() { return synapi::run(0); }\n')
+    for cmd in (["cmake", "-S", str(app), "-B", str(app / "b"), "-G", "Ninja", cuda, f"-DCMAKE_PREFIX_PATH={prefix}"],
+                ["cmake", "--build", str(app / "b")]):
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert (app / "b" / "app").is_file()
+
+
+def test_emitted_readme_shows_the_commands_verify_runs(extracted: tuple[Path, Path, Path]) -> None:
+    from vendor_slim.layout import BENCH, BUILD, CONFIGURE, command
+
+    readme = (extracted[1] / "README.md").read_text()
+    vals = {"src": ".", "build": "build", "jobs": "4", "test": "synlib_test"}
+    for step in (CONFIGURE, BUILD, BENCH):
+        assert " ".join(command(step, **vals)) in readme

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vendor_slim.adapters import nvcc
@@ -71,8 +71,18 @@ class Target:
     closure: ClosureReport
 
 
+@dataclass(frozen=True)
+class Shape:
+    """What of the target to build: all of it, or (for trees whose runner cannot build, and for smoke
+    builds) only the launcher library, optionally only its first kernels."""
+
+    kernels_only: bool = False  # no runner TU, no public API, no test program
+    max_kernels: int | None = None  # keep the first N selected kernels (in the tool's grouping order)
+    per_tu: int | None = None  # instantiations per generated TU (default: the rules')
+
+
 def build_target(trtllm: Path, cutlass: Path | None, rules_path: Path | None, quant_op: tuple[str, ...],
-                 jobs: int) -> Target:
+                 jobs: int, shape: Shape = Shape()) -> Target:
     """Selection, tool-owned TUs, include closure, link closure (to a fixed point), closure of all."""
     src, rules, ops = load(trtllm, cutlass, rules_path, quant_op)
     cache = cache_dir()
@@ -81,6 +91,12 @@ def build_target(trtllm: Path, cutlass: Path | None, rules_path: Path | None, qu
         raise CheckFailed(f"the runner references {len(rep.analysis.missing)} launcher(s) that the generator "
                           f"does not write, e.g. {rep.analysis.missing[0]}")
     keep = tuple(inst for i, inst in enumerate(rep.instantiations) if i in rep.selected and i in rep.needed)
+    per_tu = shape.per_tu or rules.target.instantiations_per_tu
+    if shape.max_kernels is not None:
+        keep = tuple(i for g in group_instantiations(keep, per_tu) for i in g)[: shape.max_kernels]
+    if shape.kernels_only or shape.per_tu:
+        rules = replace(rules, emit=None if shape.kernels_only else rules.emit,
+                        target=replace(rules.target, instantiations_per_tu=per_tu))
     origin = str(src.generator.relative_to(src.path))
     groups = group_instantiations(keep, rules.target.instantiations_per_tu)
     launchers = launcher_sources(keep, rules, rep.analysis.preamble, rep.analysis.namespace, origin)
@@ -90,7 +106,7 @@ def build_target(trtllm: Path, cutlass: Path | None, rules_path: Path | None, qu
     staging = write_staging(files, cache)
     spec = compile_spec(src, rules, before=[staging / "include"] if rules.emit else [],
                         after=[staging / STUB_DIR] if stubs else [])
-    runners = runner_tus(src, rules, ops, spec)
+    runners = [] if shape.kernels_only else runner_tus(src, rules, ops, spec)
     launcher_tus = [TranslationUnit(staging / GENERATED_DIR / n, "launcher", "cu", spec) for n, _ in launchers]
     api = [TranslationUnit(staging / rel, "api", lang_of(staging / rel), spec)
            for rel in (rules.emit.sources if rules.emit else ())]
@@ -115,8 +131,11 @@ def build_target(trtllm: Path, cutlass: Path | None, rules_path: Path | None, qu
 
 def target_units(trtllm: Path, cutlass: Path | None, rules_path: Path | None, quant_op: tuple[str, ...],
                  only: tuple[str, ...] = (), jobs: int = 1) -> tuple[SourceTree, list[TranslationUnit]]:
-    """The target's TUs: runner TU(s), regrouped launcher TUs, API TUs, link-closure sources."""
-    t = build_target(trtllm, cutlass, rules_path, quant_op, jobs)
+    """The target's TUs: runner TU(s), regrouped launcher TUs, API TUs, link-closure sources.
+
+    `only=("launcher",)` analyses the launchers alone (C1's runner TU cannot be read whole)."""
+    kernels_only = bool(only) and not ({"runner", "api", "link"} & set(only))
+    t = build_target(trtllm, cutlass, rules_path, quant_op, jobs, Shape(kernels_only=kernels_only))
     return t.src, [tu for tu in t.tus if not only or tu.role in only]
 
 
@@ -178,10 +197,10 @@ def emit_input(t: Target) -> EmitInput:
 
 
 def extract(trtllm: Path, cutlass: Path | None, rules_path: Path | None, quant_op: tuple[str, ...],
-            out: Path, jobs: int, force: bool) -> tuple[str, Target, int]:
+            out: Path, jobs: int, force: bool, shape: Shape = Shape()) -> tuple[str, Target, int]:
     """Analyse, plan and write the tree; returns (created|replaced|unchanged, target, file count)."""
     check_out(out, [trtllm] + ([cutlass] if cutlass else []))
-    t = build_target(trtllm, cutlass, rules_path, quant_op, jobs)
+    t = build_target(trtllm, cutlass, rules_path, quant_op, jobs, shape)
     check_out(out, [t.src.roots.trtllm, t.src.roots.cutlass])
     if t.link.unresolved:
         raise BadInput("the link closure found no in-tree source for: " + "; ".join(t.link.unresolved))

@@ -180,13 +180,23 @@ def graph(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tupl
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/w4a16-sm90"), show_default=True,
               help="Directory to write the standalone tree to.")
 @click.option("--force", is_flag=True, help="Replace an existing tree at --out that differs.")
+@click.option("--kernels-only", is_flag=True,
+              help="Emit only the launcher library (no runner, API or test program): for trees whose runner TU "
+                   "cannot build, and for smoke builds.")
+@click.option("--max-kernels", type=click.IntRange(min=1), default=None,
+              help="Keep only the first N selected kernels (smoke builds).")
+@click.option("--per-tu", type=click.IntRange(min=1), default=None,
+              help="Instantiations per generated TU (default: the rules', 8).")
 @handled
 def extract(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...], jobs: int | None,
-            out: Path, force: bool) -> None:
+            out: Path, force: bool, kernels_only: bool, max_kernels: int | None, per_tu: int | None) -> None:
     """Write the standalone source tree (vendored files, generated TUs, CMake, API, tests, lock)."""
+    from vendor_slim.app import Shape
     from vendor_slim.app import extract as run_extract
 
-    state, t, n_files = run_extract(trtllm, cutlass, rules, quant_op, out, jobs or os.cpu_count() or 1, force)
+    shape = Shape(kernels_only=kernels_only, max_kernels=max_kernels, per_tu=per_tu)
+    state, t, n_files = run_extract(trtllm, cutlass, rules, quant_op, out, jobs or os.cpu_count() or 1, force,
+                                    shape)
     links = ", ".join(p.name for p in t.link.sources) or "none"
     click.echo(f"{out}: {state}; {n_files} files, {len(t.keep)} kernels in {len(t.groups)} TUs, "
                f"{len(t.closure.union)} upstream files; link closure: {links}")

@@ -34,8 +34,11 @@ def git_info(path: Path) -> GitInfo:
     except git.GitError:
         remote = None
     try:
-        # Untracked files do not change what the build reads from tracked paths.
-        dirty = repo.is_dirty(untracked_files=False)
+        # Untracked files do not change what the build reads from tracked paths. Not is_dirty():
+        # its `git diff` refreshes and rewrites the user's .git/index; `git status` with optional
+        # locks off only reads.
+        repo.git.update_environment(GIT_OPTIONAL_LOCKS="0")
+        dirty = bool(repo.git.status("--porcelain", "--untracked-files=no").strip())
     except git.GitError:
         dirty = False
     return GitInfo(remote, commit, dirty)

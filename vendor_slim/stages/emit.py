@@ -67,12 +67,16 @@ def detect_license(text: str, default: str) -> str:
     return default
 
 
+def _why(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower()
+
+
 def _read(path: Path) -> bytes:
     """An upstream file's bytes; an unreadable one is bad input naming it, not a crash."""
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise BadInput(f"{path} cannot be read: {(exc.strerror or str(exc)).lower()}") from exc
+        raise BadInput(f"{path} cannot be read: {_why(exc)}") from exc
 
 
 def _root_license(root: Path) -> tuple[Path | None, str]:
@@ -129,6 +133,11 @@ def plan_tree(inp: EmitInput) -> list[OutFile]:
     files.sort(key=lambda f: f.path)
     seen: set[str] = set()
     for f in files:
+        parts = f.path.split("/")
+        if f.path.startswith("/") or any(part in ("", ".", "..") for part in parts):
+            # a path from the rules (config header, stub include) must stay inside the tree
+            raise BadInput(f"the emitted tree would hold a file at {f.path!r}, which is not a plain relative "
+                           "path inside it; fix the rules file")
         if f.path in seen:
             raise BadInput(f"two files of the emitted tree would be written to {f.path}")
         seen.add(f.path)
@@ -399,7 +408,7 @@ def check_out(out: Path, forbidden: Sequence[Path]) -> None:
         try:
             empty = not any(out.iterdir())
         except OSError as exc:
-            raise BadInput(f"--out {out} cannot be read: {(exc.strerror or str(exc)).lower()}") from exc
+            raise BadInput(f"--out {out} cannot be read: {_why(exc)}") from exc
         if not empty and not is_emitted_tree(out):
             # --force replaces an earlier tree, never a folder of the user's own files
             raise BadInput(f"--out {out} is a non-empty directory that vendor-slim did not write (no valid "
@@ -435,7 +444,7 @@ def _temp_dir(parent: Path, name: str) -> Iterator[Path]:
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{name}-", dir=parent))
     except OSError as exc:
-        raise BadInput(f"cannot write into {parent}: {exc.strerror}") from exc
+        raise BadInput(f"--out {parent / name}: cannot write into {parent}: {_why(exc)}") from exc
     try:
         yield tmp
     finally:
@@ -493,7 +502,7 @@ def write_tree(out: Path, files: Sequence[OutFile], lock: str, *, force: bool) -
         try:
             parent.mkdir(parents=True)
         except OSError as exc:
-            raise BadInput(f"cannot create {parent}: {exc.strerror}") from exc
+            raise BadInput(f"--out {out}: cannot create {parent}: {_why(exc)}") from exc
     clean_stale(parent, out.name)
     existing = out.is_dir()
     if existing and _same_tree(out, files, lock):
@@ -505,7 +514,7 @@ def write_tree(out: Path, files: Sequence[OutFile], lock: str, *, force: bool) -
         raise BadInput(f"--out {out} exists and differs from what this run would write; "
                        "pass --force to replace it")
     if not os.access(parent, os.W_OK):
-        raise BadInput(f"cannot write into {parent}: permission denied")
+        raise BadInput(f"--out {out}: cannot write into {parent}: permission denied")
     with _temp_dir(parent, out.name) as tmp:
         try:
             for f in files:
@@ -525,4 +534,4 @@ def write_tree(out: Path, files: Sequence[OutFile], lock: str, *, force: bool) -
             os.replace(tmp, out)
             return "created"
         except OSError as exc:
-            raise BadInput(f"cannot write the tree into {parent}: {(exc.strerror or str(exc)).lower()}") from exc
+            raise BadInput(f"--out {out}: cannot write the tree into {parent}: {_why(exc)}") from exc
