@@ -22,6 +22,7 @@ from vendor_slim.models import (
 from vendor_slim.rules import RULES_DIR, Rules, load_profiles, load_rules, resolve_quant_ops
 from vendor_slim.stages.closure import compute_closure, oracle_diff
 from vendor_slim.stages.emit import check_out, plan_tree, render_lock, write_tree
+from vendor_slim.stages.gemv import GemvSelection, select_gemv
 from vendor_slim.stages.link import LinkResult, SymbolJob, link_closure
 from vendor_slim.stages.profile import detect
 from vendor_slim.stages.select import KernelsReport, select_kernels
@@ -69,6 +70,7 @@ class Target:
     tus: tuple[TranslationUnit, ...]
     link: LinkResult
     closure: ClosureReport
+    gemv: GemvSelection | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,8 @@ def build_target(trtllm: Path, cutlass: Path | None, rules_path: Path | None, qu
     launchers = launcher_sources(keep, rules, rep.analysis.preamble, rep.analysis.namespace, origin)
     search = [*src.include_dirs, nvcc.cuda_include_dir(), Path("/usr/local/include"), Path("/usr/include")]
     stubs = active_stubs(rules, search)
-    files = tool_files(rules, ops, launchers, stubs)
+    gemv = None if shape.kernels_only else gemv_selection(src, rules)
+    files = tool_files(rules, ops, launchers, stubs, gemv_config(rules, gemv))
     staging = write_staging(files, cache)
     spec = compile_spec(src, rules, before=[staging / "include"] if rules.emit else [],
                         after=[staging / STUB_DIR] if stubs else [])
@@ -110,7 +113,8 @@ def build_target(trtllm: Path, cutlass: Path | None, rules_path: Path | None, qu
     launcher_tus = [TranslationUnit(staging / GENERATED_DIR / n, "launcher", "cu", spec) for n, _ in launchers]
     api = [TranslationUnit(staging / rel, "api", lang_of(staging / rel), spec)
            for rel in (rules.emit.sources if rules.emit else ())]
-    first = [*runners, *launcher_tus, *api]
+    gemv_tus = [TranslationUnit(p, "gemv", "cu", spec) for p in (gemv.sources if gemv else ())]
+    first = [*runners, *launcher_tus, *gemv_tus, *api]
     closure_cache = cache / "closure"
     compute_closure(first, src.roots, jobs=jobs, cache_dir=closure_cache)  # a missing header stops here
     overlays = rep.analysis.overlays
@@ -119,6 +123,8 @@ def build_target(trtllm: Path, cutlass: Path | None, rules_path: Path | None, qu
         symbol_jobs.append(SymbolJob(launcher_tus[0].source, "cu", spec,
                                      contents="\n".join(rep.analysis.preamble) + "\n",
                                      instantiated=("::".join((*rep.analysis.namespace, rules.target.launcher)),)))
+    if rules.gemv is not None:
+        symbol_jobs += [SymbolJob(t.source, "cu", spec, instantiated=(rules.gemv.function,)) for t in gemv_tus]
     symbol_jobs += [SymbolJob(t.source, t.lang, spec) for t in api]
     link = link_closure(symbol_jobs, src.roots, src.code_root, spec, cache / "symbols",
                         exclude=[t.source for t in launcher_tus])
@@ -126,7 +132,30 @@ def build_target(trtllm: Path, cutlass: Path | None, rules_path: Path | None, qu
     closure = compute_closure(tus, src.roots, jobs=jobs, cache_dir=closure_cache)
     names = [f"{GENERATED_DIR}/{n}" for n, _ in launchers]
     return Target(src, rules, ops, rep, keep, tuple(zip(names, map(tuple, groups), strict=True)),
-                  tuple(files), staging, spec, tus, link, closure)
+                  tuple(files), staging, spec, tus, link, closure, gemv)
+
+
+def gemv_selection(src: SourceTree, rules: Rules) -> GemvSelection | None:
+    """The GEMV dispatcher(s) for the target arch, or None where the rules or the tree have no GEMV."""
+    if rules.gemv is None or not (src.code_root / rules.gemv.launcher_header).is_file():
+        return None
+    sel = select_gemv(src.code_root, rules.gemv, int(rules.target.generator_arch))
+    if not sel.sources:
+        found = "; ".join(f"{p.name}: {', '.join(a)}" for p, a in sel.candidates)
+        raise BadInput(f"no GEMV dispatcher instantiates {', '.join(sel.args)} (found: {found})")
+    return sel
+
+
+def gemv_config(rules: Rules, sel: GemvSelection | None) -> list[str]:
+    """The config header's GEMV lines: whether it is there, its Details type and its M range."""
+    prefix = rules.emit.library.upper() if rules.emit else rules.target.name.replace("-", "_").upper()
+    if sel is None:
+        return [f"#define {prefix}_HAS_GEMV 0"]
+    assert rules.gemv is not None
+    ns = rules.gemv.function.rsplit("::", 1)[0]
+    return [f"#define {prefix}_HAS_GEMV 1", f"#define {prefix}_GEMV_MAX_M {sel.max_m}",
+            f"#define {prefix}_GEMV_KERNEL_TYPE {ns}::{rules.gemv.kernel_type}",
+            f"#define {prefix}_GEMV_DETAILS {sel.details}"]
 
 
 def target_units(trtllm: Path, cutlass: Path | None, rules_path: Path | None, quant_op: tuple[str, ...],
@@ -193,6 +222,10 @@ def emit_input(t: Target) -> EmitInput:
         link_sources=t.link.pulled_by, quant_ops=t.quant_ops, rules_path=rules_rel,
         rules_sha256=t.rules.sha256, generator_path=str(t.src.generator.relative_to(t.src.path)),
         generator_args=t.src.generator_args,
+        gemv=None if t.gemv is None else {
+            "function": t.rules.gemv.function if t.rules.gemv else "",
+            "args": list(t.gemv.args), "max_m": t.gemv.max_m,
+            "dispatchers": sorted(str(p.relative_to(t.src.roots.trtllm)) for p in t.gemv.sources)},
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 Lang = Literal["cu", "cxx"]
-Role = Literal["runner", "launcher", "api", "link"]
+Role = Literal["runner", "launcher", "gemv", "api", "link"]
 
 
 @dataclass(frozen=True)
@@ -193,3 +193,4 @@ class EmitInput:
     rules_sha256: str
     generator_path: str  # relative to the tree
     generator_args: tuple[str, ...]
+    gemv: dict[str, Any] | None = None  # the GEMV selection: dispatcher TUs, their arguments, max M

@@ -116,6 +116,32 @@ class EmitRule:
 
 
 @dataclass(frozen=True)
+class GemvRule:
+    """The CUDA-core GEMV for small M (see stages/gemv.py): where its dispatchers and dispatch live."""
+
+    dispatchers: str
+    """Glob of the dispatcher TUs, relative to the code root."""
+    instantiate_macro: str
+    """The macro each dispatcher TU invokes to instantiate its dispatcher."""
+    function: str
+    """The function template that macro instantiates, qualified."""
+    launcher_header: str
+    """The header holding the run-time arch dispatch (relative to the code root)."""
+    launcher_function: str
+    """The function holding the arch dispatch."""
+    exec_macro: str
+    """The macro the arch dispatch invokes per kernel type."""
+    dispatcher_header: str
+    """The header holding the per-M cases."""
+    m_macro: str
+    """The per-M case macro; its first argument is M."""
+    kernel_type: str
+    """The kernel type to select, e.g. KernelType::FP16Int4Groupwise."""
+    arch_variable: str = "arch"
+    """The name of the arch in the dispatch's conditions."""
+
+
+@dataclass(frozen=True)
 class Rules:
     path: Path
     sha256: str
@@ -124,6 +150,7 @@ class Rules:
     runner: RunnerRule
     quant_ops: dict[str, QuantOpRule]
     emit: EmitRule | None = None
+    gemv: GemvRule | None = None
     stubs: tuple[StubRule, ...] = ()
 
 

@@ -37,6 +37,7 @@ from vendor_slim.layout import (
     test_program,
 )
 from vendor_slim.models import EmitInput, Instantiation
+from vendor_slim.sbom import SBOM_NAME, TOOL_PART, Component, license_summary, render_sbom, summary_line
 
 LICENSE_FILES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "COPYING")
 TOOL_LICENSE = "Apache-2.0"  # the tool-owned API, build and docs follow TensorRT-LLM's licence
@@ -121,16 +122,27 @@ def plan_tree(inp: EmitInput) -> list[OutFile]:
                              lic))
     for f in inp.tool_files:
         files.append(OutFile(f.path, f.text.encode(), f.role, None, TOOL_LICENSE))
+    n_docs = 6  # the five docs below and the SBOM, written after the summary that counts them
+    prefixes = {f"{UPSTREAM_DIRS[u.name]}/": u.name for u in inp.upstreams}
+    summary = license_summary(
+        [(next((n for pre, n in prefixes.items() if f.origin is not None and f.path.startswith(pre)), None), f.license)
+         for f in files]
+        + [(None, TOOL_LICENSE)] * n_docs
+    )
     docs = {
         "CMakeLists.txt": ("build", render_cmake(inp, roots)),
         f"cmake/{inp.library}Config.cmake.in": ("build", render_config(inp)),
         "KERNELS.md": ("doc", render_manifest(inp)),
-        "NOTICE": ("doc", render_notice(inp, licenses)),
-        "README.md": ("doc", render_readme(inp, licenses)),
+        "NOTICE": ("doc", render_notice(inp, licenses, summary)),
+        "README.md": ("doc", render_readme(inp, licenses, summary)),
     }
     for rel_path, (role, text) in docs.items():
         files.append(OutFile(rel_path, text.encode(), role, None, TOOL_LICENSE))
     files.sort(key=lambda f: f.path)
+    files.append(OutFile(SBOM_NAME, render_tree_sbom(inp, files, summary).encode(), "doc", None, TOOL_LICENSE))
+    files.sort(key=lambda f: f.path)
+    # the summary counted the docs before they existed: keep n_docs in step with the files above
+    assert sum(summary.get(TOOL_PART, {}).values()) == sum(1 for f in files if f.origin is None), "n_docs"
     seen: set[str] = set()
     for f in files:
         parts = f.path.split("/")
@@ -268,6 +280,12 @@ def render_manifest(inp: EmitInput) -> str:
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for tu, insts in inp.kernel_tus:
         lines += [_kernel_row(i, tu) for i in insts]
+    if inp.gemv:
+        g = inp.gemv
+        lines += ["", "## CUDA-core GEMV (small M)", "",
+                  f"`{g['function']}` for `{', '.join(g['args'])}`, M = 1..{g['max_m']} (read from the upstream "
+                  "dispatcher), compiled from: "
+                  + ", ".join(f"`{UPSTREAM_DIRS['trtllm']}/{d}`" for d in g["dispatchers"])]
     return "\n".join(lines) + "\n"
 
 
@@ -277,7 +295,28 @@ def _upstream_line(u: Any, lic: str) -> str:
     return f"- {UPSTREAM_NAMES[u.name]}: {u.remote or 'no remote recorded'} at {commit}{dirty}; licence {lic}"
 
 
-def render_notice(inp: EmitInput, licenses: dict[str, str]) -> str:
+def render_tree_sbom(inp: EmitInput, files: Sequence[OutFile], summary: dict[str, dict[str, int]]) -> str:
+    """sbom.cdx.json for the tree whose other files are FILES (their hashes seed the serial number)."""
+    seed = hashlib.sha256("".join(f"{f.path}\0{hashlib.sha256(f.data).hexdigest()}\n" for f in files).encode())
+    comps = [Component(u.name, UPSTREAM_NAMES[u.name], u.remote, u.commit, u.dirty, u.layout, UPSTREAM_DIRS[u.name],
+                       summary.get(u.name, {})) for u in inp.upstreams]
+    props = [("quant_ops", ",".join(inp.quant_ops)), ("kernels", str(len(inp.kernels))),
+             ("rules_sha256", inp.rules_sha256)]
+    tool = summary.get(TOOL_PART, {})
+    return render_sbom(name=inp.name, library=inp.library, tool_version=__version__, tool_license=TOOL_LICENSE,
+                       tool_files=sum(tool.values()), components=comps, properties=props, seed=seed.hexdigest())
+
+
+def _summary_lines(inp: EmitInput, summary: dict[str, dict[str, int]] | None) -> list[str]:
+    if summary is None:
+        return []
+    lines = [f"- {UPSTREAM_NAMES[u.name]}: {summary_line(summary[u.name])}" for u in inp.upstreams if u.name in summary]
+    if TOOL_PART in summary:
+        lines.append(f"- written by vendor-slim: {summary_line(summary[TOOL_PART])}")
+    return lines
+
+
+def render_notice(inp: EmitInput, licenses: dict[str, str], summary: dict[str, dict[str, int]] | None = None) -> str:
     lines = [f"{inp.name}", "", "This tree holds files copied unchanged from the following upstream projects, "
              "under their own licences (the licence files are kept at their upstream paths under third_party/):",
              ""]
@@ -285,11 +324,16 @@ def render_notice(inp: EmitInput, licenses: dict[str, str]) -> str:
     for u in inp.upstreams:
         lines.append(_upstream_line(u, licenses[u.name]) + f"; {counts[u.name]} files under {UPSTREAM_DIRS[u.name]}/")
     lines += ["", f"The build files, the public API under include/ and src/, the generated kernel files and the "
-              f"test program were written by vendor-slim {__version__} (licence {TOOL_LICENSE}).", ""]
+              f"test program were written by vendor-slim {__version__} (licence {TOOL_LICENSE})."]
+    if summary is not None:
+        lines += ["", "Licence summary (files per licence, from each file's header or else its project's licence "
+                  f"file; per file in {LOCK_NAME}; the components in {SBOM_NAME}):", "",
+                  *_summary_lines(inp, summary)]
+    lines.append("")
     return "\n".join(lines)
 
 
-def render_readme(inp: EmitInput, licenses: dict[str, str]) -> str:
+def render_readme(inp: EmitInput, licenses: dict[str, str], summary: dict[str, dict[str, int]] | None = None) -> str:
     lib = inp.library
     vals = {"src": ".", "build": "build", "jobs": "4", "test": test_program(lib)}
     steps = [" ".join(command(c, **vals)) for c in (CONFIGURE, BUILD, CHECK, BENCH)]
@@ -344,7 +388,15 @@ or `add_subdirectory({inp.name})` and link `{lib}::{lib}`.
 ## Licences
 
 {chr(10).join(_upstream_line(u, licenses[u.name]) for u in inp.upstreams)}
-"""
+{_readme_summary(inp, summary)}"""
+
+
+def _readme_summary(inp: EmitInput, summary: dict[str, dict[str, int]] | None) -> str:
+    if summary is None:
+        return ""
+    return ("\nFiles per licence (each file's own licence is in `vendor.lock.json`; the upstream components, "
+            f"with their commits, are in `{SBOM_NAME}`, CycloneDX 1.5):\n\n" + "\n".join(_summary_lines(inp, summary))
+            + "\n")
 
 
 def _root(inp: EmitInput, p: Path) -> Path:
@@ -372,6 +424,7 @@ def render_lock(inp: EmitInput, files: Sequence[OutFile]) -> str:
                      "cta": list(i.cta), "cluster": list(i.cluster), "mainloop": i.mainloop,
                      "epilogue_schedule": i.epilogue_schedule, "tu": tu}
                     for tu, insts in inp.kernel_tus for i in insts],
+        "gemv": inp.gemv,
         "link": [{"source": _tree_source(inp, p), "provides": list(names)} for p, names in inp.link_sources],
         "tus": sorted(({"path": _tree_source(inp, tu.source), "role": tu.role, "lang": tu.lang} for tu in inp.tus),
                       key=lambda t: t["path"]),

@@ -63,7 +63,7 @@ class ToolFile:
 
 
 def tool_files(rules: Rules, quant_ops: Sequence[str], launchers: Sequence[tuple[str, str]],
-               stubs: Sequence[StubRule]) -> list[ToolFile]:
+               stubs: Sequence[StubRule], config: Sequence[str] = ()) -> list[ToolFile]:
     """Launcher TUs, the rules' API and test templates, the config header and the active stubs."""
     out = [ToolFile(f"{GENERATED_DIR}/{name}", text, "generated") for name, text in launchers]
     emit = rules.emit
@@ -81,6 +81,7 @@ def tool_files(rules: Rules, quant_ops: Sequence[str], launchers: Sequence[tuple
             for alias, op in rules.quant_ops.items():
                 if op.macro:
                     lines.append(f"#define {op.macro} {int(alias in quant_ops)}")
+            lines += config
             out.append(ToolFile(emit.config_header, "\n".join(lines) + "\n", "generated"))
     out += [ToolFile(f"{STUB_DIR}/{s.include}", s.text, "stub") for s in stubs]
     return sorted(out, key=lambda f: f.path)

@@ -101,8 +101,8 @@ class _Walker:
         if kind == "VAR_DECL":
             if ref.linkage.name not in ("EXTERNAL", "UNIQUE_EXTERNAL"):
                 return  # locals and internal-linkage variables are no link dependency
-        elif kind not in _FUNCS or ref.spelling.startswith("__builtin"):
-            return
+        elif kind not in _FUNCS or ref.spelling.startswith("__"):
+            return  # identifiers with __ are the implementation's (builtins, CUDA intrinsics)
         elif kind == "CXX_METHOD" and ref.is_pure_virtual_method():
             return  # a call through the vtable: never defined, no link dependency
         pattern = ref.specialized_template or ref

@@ -1,8 +1,34 @@
-// w4a16_sm90: implementation over TensorRT-LLM's CutlassFpAIntBGemmRunner<half, cutlass::uint4b_t, QuantOp>.
+// w4a16_sm90: implementation over TensorRT-LLM's CutlassFpAIntBGemmRunner<half, cutlass::uint4b_t, QuantOp>
+// and TensorRT-LLM's CUDA-core batched GEMV (weightOnlyBatchedGemv).
 //
 // Only the runner's declaration is included here. Its members are defined by the upstream runner TUs
 // (fpA_intB_gemm/fp16_int4_gemm_{per_col,fg_scaleonly,fg_scalebias}.cu, each an explicit instantiation
 // of the class), so a runner is referenced only for the ops that w4a16_sm90/config.h says are compiled.
+// Likewise only the GEMV's select_gs<> declaration (kernelLauncher.h) is included; its one instantiation
+// this library uses is defined by the upstream dispatcher TU that the build selected
+// (kernelDispatcher*.cu with INSTANTIATE_WEIGHT_ONLY_CUDA_DISPATCHERS(<the arguments of
+// W4A16_SM90_GEMV_DETAILS>)). kernel_launcher() from the same header is NOT called: it names the
+// dispatchers of every data type, and only the FP16 x INT4 groupwise one is built.
+//
+// Why the GEMV can share gemm()'s preprocessed weights, scales and zeros (checked against the upstream
+// sources; the static_asserts below pin the parts that the build's Details could change):
+//   - preprocess_weights_for_mixed_gemm (cutlass_preprocessors.cpp) on SM 90: LayoutDetailsB<half_t,
+//     uint4b_t, Sm90> (mixed_gemm_B_layout.h) is plain ColumnMajor with Operator OpMultiplyAdd, so no
+//     row permutation (uses_imma_ldsm false), no column interleave, and no +8 bias / nibble interleave
+//     (that step runs for 70 <= arch < 90 only): the output is the signed int4 matrix transposed to
+//     [n, k], packed two per byte along k, even k in the low nibble (subbyte_transpose).
+//   - The GEMV with Layout ColumnMajor (details.h: kInterleave 1, Mapper identity, AccessTypeW int)
+//     reads column n, row kk at byte (n * k + kk) / 2 (kernel.h: weight_iterator offset
+//     interleaved_offset_n * k + tid * StepK, stride k per column, in nibbles) and converts with
+//     I2FConverter<half, 4, false> = cutlass::NumericArrayConverter<half_t, int4b_t, 8> (converter.h):
+//     signed int4, element i in bits 4i..4i+3, exact. The same bytes as the CUTLASS SM90 path.
+//   - scales / zeros: [k / GroupSize, n] row-major (kernel.h scales_iterator / zeros_iterator), bias [n].
+//   - dequantize (utility.h): w = fma2(q, scale, zero) = q * scale + zero in FP16: zero added after
+//     scaling, like FINEGRAINED_SCALE_AND_ZEROS in the CUTLASS path.
+//   - accumulation: tile_acc is FP16 (mma() = hfma2 per thread), then warp/shared reduction in FP32,
+//     epilogue out = half(alpha * acc + bias) in FP32 (alpha = 1 here).
+//   - TensorRT-LLM's own WeightOnlyGroupwiseQuantMatmulPlugin passes the same weight, scales, zeros
+//     and bias pointers to both paths (GEMV for m < SMALL_M_FAST_PATH = 5).
 #include "w4a16_sm90/w4a16_sm90.h"
 
 #include "w4a16_sm90/config.h"
@@ -10,6 +36,13 @@
 #if !defined(W4A16_SM90_HAS_PER_COLUMN) || !defined(W4A16_SM90_HAS_FINEGRAINED)                                        \
     || !defined(W4A16_SM90_HAS_FINEGRAINED_ZEROS)
 #error "w4a16_sm90/config.h must define W4A16_SM90_HAS_PER_COLUMN, _FINEGRAINED and _FINEGRAINED_ZEROS (0 or 1)"
+#endif
+#if !defined(W4A16_SM90_HAS_GEMV)
+#error "w4a16_sm90/config.h must define W4A16_SM90_HAS_GEMV (0 or 1)"
+#endif
+#if W4A16_SM90_HAS_GEMV                                                                                                 \
+    && (!defined(W4A16_SM90_GEMV_MAX_M) || !defined(W4A16_SM90_GEMV_KERNEL_TYPE) || !defined(W4A16_SM90_GEMV_DETAILS))
+#error "w4a16_sm90/config.h: W4A16_SM90_HAS_GEMV needs W4A16_SM90_GEMV_MAX_M, _GEMV_KERNEL_TYPE and _GEMV_DETAILS"
 #endif
 
 // CUDA 13 deprecates long4 & co., which CUTLASS's platform.h still names; nothing to fix on our side.
@@ -21,15 +54,28 @@
 #include "tensorrt_llm/common/logger.h"
 #include "tensorrt_llm/kernels/cutlass_kernels/cutlass_preprocessors.h"
 #include "tensorrt_llm/kernels/cutlass_kernels/fpA_intB_gemm/fpA_intB_gemm.h"
+#if W4A16_SM90_HAS_GEMV
+#include "tensorrt_llm/kernels/weightOnlyBatchedGemv/kernelLauncher.h"
+#endif
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <vector>
 
 namespace w4a16_sm90
@@ -41,6 +87,43 @@ namespace tlc = tensorrt_llm::common;
 namespace tkk = tensorrt_llm::kernels::cutlass_kernels;
 namespace tkc = tensorrt_llm::cutlass_extensions;
 using GemmConfig = tkc::CutlassGemmConfig;
+
+#if W4A16_SM90_HAS_GEMV
+namespace two = tensorrt_llm::kernels::weight_only;
+using GemvDetails = W4A16_SM90_GEMV_DETAILS;
+constexpr two::KernelType kGemvKernelType = W4A16_SM90_GEMV_KERNEL_TYPE;
+constexpr int kGemvMaxM = W4A16_SM90_GEMV_MAX_M;
+static_assert(kGemvMaxM >= 1, "W4A16_SM90_GEMV_MAX_M must be >= 1");
+static_assert(two::kernel_type_traits<kGemvKernelType>::isGroupwise && two::kernel_type_traits<kGemvKernelType>::isInt4,
+    "the GEMV kernel type must be an int4 groupwise one");
+static_assert(std::is_same_v<typename GemvDetails::TypeDetailsA, two::FP16DetailsA>, "the GEMV must take FP16 activations");
+static_assert(GemvDetails::TypeDetailsW::kElemBits == 4, "the GEMV must take int4 weights");
+// The SM 9.0 weight layout (column-major [n, k], no interleave, signed nibbles): only this variant
+// reads what preprocess_weights() writes on SM 9.0.
+static_assert(GemvDetails::kInterleave == 1 && !GemvDetails::kUseInterleavedConverter,
+    "the GEMV must be the ColumnMajor, non-interleaved-converter variant (the SM 9.0 weight layout)");
+#if defined(W4A16_SM90_GEMV_GROUP_SIZES)
+constexpr int kGemvGroupSizes[] = {W4A16_SM90_GEMV_GROUP_SIZES};
+#else
+constexpr int kGemvGroupSizes[] = {64, 128}; // the cases of select_gs<true, ...> in kernelDispatcher.h
+#endif
+#endif
+
+bool gemv_group_size_ok(int gs)
+{
+#if W4A16_SM90_HAS_GEMV
+    for (int g : kGemvGroupSizes)
+    {
+        if (g == gs)
+        {
+            return true;
+        }
+    }
+#else
+    (void) gs;
+#endif
+    return false;
+}
 
 // TensorRT-LLM's logger is thread_local: quiet it once per calling thread.
 void quiet_logger()
@@ -251,6 +334,432 @@ __global__ void add_bias_rows(half* C, half const* bias, long long total, int n)
     }
 }
 
+__global__ void spin_kernel(unsigned long long ns)
+{
+    unsigned long long start = 0, now = 0;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(start));
+    do
+    {
+        __nanosleep(1000);
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(now));
+    } while (now - start < ns);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// CUTLASS path
+
+[[noreturn]] void throw_arg_error(char const* fn, QuantOp op, char const* err, int m, int n, int k, int group_size,
+    std::string const& extra)
+{
+    throw std::invalid_argument(std::string("w4a16_sm90: ") + fn + "(" + op_name(op) + "): " + err + " (m="
+        + std::to_string(m) + ", n=" + std::to_string(n) + ", k=" + std::to_string(k)
+        + ", group_size=" + std::to_string(group_size) + extra + ")");
+}
+
+// Checks gemm()'s requirements; the message is only built on failure (this runs on every call).
+void validate_gemm(char const* fn, Entry const& e, QuantOp op, __half const* A, void const* B_preprocessed,
+    __half const* scales, __half const* zeros, __half const* bias, __half const* C, int m, int n, int k, int group_size,
+    void const* workspace, size_t workspace_bytes, int config_index)
+{
+    int const nconf = static_cast<int>(e.configs.size());
+    size_t const need = m > 0 ? e.runner->getWorkspaceSize(m, n, k) : 0;
+    char const* err = nullptr;
+    if (m < 0 || n <= 0 || k <= 0 || n % 64 != 0 || k % 64 != 0)
+        err = "need m >= 0 and n, k positive multiples of 64";
+    else if (!A || !B_preprocessed || !scales || !C)
+        err = "A, B, scales and C must not be null";
+    else if (!aligned16(A) || !aligned16(B_preprocessed) || !aligned16(scales) || !aligned16(C) || !aligned16(zeros)
+        || !aligned16(bias))
+        err = "all buffers must be 16-byte aligned";
+    else if (op == QuantOp::PerColumn && group_size != k && group_size != 0)
+        err = "PerColumn needs group_size == k (or 0)";
+    else if (op == QuantOp::PerColumn && zeros != nullptr)
+        err = "zeros must be null for PerColumn";
+    else if (op != QuantOp::PerColumn && (group_size <= 0 || group_size % 64 != 0 || k % group_size != 0))
+        err = "group_size must be a positive multiple of 64 that divides k";
+    else if (op != QuantOp::PerColumn && (zeros != nullptr) != (op == QuantOp::FinegrainedZeros))
+        err = "zeros must be given for FinegrainedZeros and null for Finegrained";
+    else if (config_index < -1 || config_index >= nconf)
+        err = "config_index out of range";
+    else if (workspace_bytes < need || (need > 0 && workspace == nullptr))
+        err = "workspace too small (see workspace_size())";
+    if (err != nullptr)
+    {
+        throw_arg_error(fn, op, err, m, n, k, group_size,
+            ", config_index=" + std::to_string(config_index) + " of " + std::to_string(nconf)
+                + ", workspace_bytes=" + std::to_string(workspace_bytes) + " of " + std::to_string(need) + " needed");
+    }
+}
+
+// Runs config `config_index` (-1: default by m); arguments already validated.
+void launch_gemm(Entry const& e, QuantOp op, __half const* A, void const* B_preprocessed, __half const* scales,
+    __half const* zeros, __half const* bias, __half* C, int m, int n, int k, int group_size, void* workspace,
+    size_t workspace_bytes, cudaStream_t stream, int config_index)
+{
+    if (m == 0)
+    {
+        return;
+    }
+    GemmConfig const& config = e.configs[config_index < 0 ? default_config(e.configs, m) : config_index];
+    char* ws = static_cast<char*>(workspace);
+    if (op == QuantOp::PerColumn)
+    {
+        e.runner->gemm(A, B_preprocessed, scales, C, m, n, k, config, ws, workspace_bytes, stream);
+        if (bias != nullptr)
+        {
+            long long const total = static_cast<long long>(m) * n;
+            int const blocks = static_cast<int>(std::min<long long>((total + 255) / 256, 8192));
+            add_bias_rows<<<blocks, 256, 0, stream>>>(C, bias, total, n);
+            check_cuda(cudaGetLastError(), "bias kernel launch");
+        }
+    }
+    else
+    {
+        e.runner->gemm(
+            A, B_preprocessed, scales, zeros, bias, C, m, n, k, group_size, config, ws, workspace_bytes, stream);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// GEMV path
+
+// Whether the GEMV can run this problem (assumes the gemm() requirements on n, k hold).
+bool gemv_shape_ok(QuantOp op, int m, int n, int k, int group_size)
+{
+    return W4A16_SM90_HAS_GEMV && op != QuantOp::PerColumn && m >= 1 && m <= gemv_max_m()
+        && gemv_group_size_ok(group_size) && k % group_size == 0
+        && static_cast<long long>(n) * k <= static_cast<long long>(INT_MAX);
+}
+
+void validate_gemv(char const* fn, QuantOp op, __half const* A, void const* B_preprocessed, __half const* scales,
+    __half const* zeros, __half const* bias, __half const* C, int m, int n, int k, int group_size)
+{
+    char const* err = nullptr;
+    if (!W4A16_SM90_HAS_GEMV)
+        err = "the GEMV is not compiled into this build (has_gemv() is false)";
+    else if (op == QuantOp::PerColumn)
+        err = "the GEMV (KernelType FP16Int4Groupwise) is groupwise only; PerColumn is not supported";
+    else if (op != QuantOp::Finegrained && op != QuantOp::FinegrainedZeros)
+        err = "invalid QuantOp";
+    else if (m < 0 || m > gemv_max_m())
+        err = "the GEMV needs 0 <= m <= gemv_max_m()";
+    else if (n <= 0 || k <= 0 || n % 64 != 0 || k % 64 != 0)
+        err = "need n, k positive multiples of 64";
+    else if (static_cast<long long>(n) * k > static_cast<long long>(INT_MAX))
+        err = "the GEMV needs n * k < 2^31 (32-bit offsets)";
+    else if (!gemv_group_size_ok(group_size) || k % group_size != 0)
+        err = "the GEMV needs group_size 64 or 128, dividing k";
+    else if (!A || !B_preprocessed || !scales || !C)
+        err = "A, B, scales and C must not be null";
+    else if (!aligned16(A) || !aligned16(B_preprocessed) || !aligned16(scales) || !aligned16(C) || !aligned16(zeros)
+        || !aligned16(bias))
+        err = "all buffers must be 16-byte aligned";
+    else if ((zeros != nullptr) != (op == QuantOp::FinegrainedZeros))
+        err = "zeros must be given for FinegrainedZeros and null for Finegrained";
+    if (err != nullptr)
+    {
+        throw_arg_error(fn, op, err, m, n, k, group_size, ", gemv_max_m=" + std::to_string(gemv_max_m()));
+    }
+}
+
+// Arguments already validated.
+void launch_gemv(__half const* A, void const* B_preprocessed, __half const* scales, __half const* zeros,
+    __half const* bias, __half* C, int m, int n, int k, int group_size, cudaStream_t stream)
+{
+#if W4A16_SM90_HAS_GEMV
+    if (m == 0)
+    {
+        return;
+    }
+    // act_scale (AWQ pre-quant scale) null, alpha 1 and not applied in advance (FP8 activations only).
+    two::Params params(A, nullptr, B_preprocessed, scales, zeros, bias, C, 1.f, m, n, k, group_size, kGemvKernelType,
+        /*apply_alpha_in_advance=*/false);
+    two::select_gs<true, GemvDetails>(params, stream);
+    check_cuda(cudaGetLastError(), "GEMV kernel launch");
+#else
+    (void) A, (void) B_preprocessed, (void) scales, (void) zeros, (void) bias, (void) C, (void) m, (void) n, (void) k,
+        (void) group_size, (void) stream;
+    throw std::logic_error("w4a16_sm90: unreachable: GEMV launch without the GEMV");
+#endif
+}
+
+// ---------------------------------------------------------------------------------------------------
+// gemm_auto: per-shape choice, profiled once
+
+struct AutoKey
+{
+    int device, op, m, n, k, group_size;
+    bool bias;
+
+    bool operator<(AutoKey const& o) const
+    {
+        return std::tie(device, op, m, n, k, group_size, bias)
+            < std::tie(o.device, o.op, o.m, o.n, o.k, o.group_size, o.bias);
+    }
+};
+
+struct AutoChoice
+{
+    int best_config;     // fastest CUTLASS config
+    double best_us;      // its median time
+    double gemv_us;      // the GEMV's median time; NaN when not eligible or it failed
+    bool gemv_fastest;   // the GEMV beat every CUTLASS config
+};
+
+struct AutoCache
+{
+    std::mutex mutex; // guards map
+    std::map<AutoKey, AutoChoice> map;
+    std::mutex profile_mutex; // serializes profiling passes
+};
+
+AutoCache& auto_cache()
+{
+    static AutoCache* c = new AutoCache(); // never destroyed (may be used from other static destructors)
+    return *c;
+}
+
+bool cache_lookup(AutoKey const& key, AutoChoice& out)
+{
+    AutoCache& c = auto_cache();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    auto it = c.map.find(key);
+    if (it == c.map.end())
+    {
+        return false;
+    }
+    out = it->second;
+    return true;
+}
+
+int read_env_override()
+{
+    char const* v = std::getenv("W4A16_SM90_GEMV_MAX_M");
+    if (v == nullptr || *v == '\0')
+    {
+        return -1;
+    }
+    char* end = nullptr;
+    long const x = std::strtol(v, &end, 10);
+    if (end == v || *end != '\0' || x < -1 || x > INT_MAX)
+    {
+        std::fprintf(stderr, "w4a16_sm90: ignoring W4A16_SM90_GEMV_MAX_M=\"%s\" (want an integer >= -1)\n", v);
+        return -1;
+    }
+    return static_cast<int>(x);
+}
+
+std::atomic<int>& gemv_override()
+{
+    static std::atomic<int> v{read_env_override()};
+    return v;
+}
+
+int current_device()
+{
+    int dev = 0;
+    check_cuda(cudaGetDevice(&dev), "cudaGetDevice");
+    return dev;
+}
+
+// -1 GEMV, >= 0 CUTLASS config, -2 not profiled (and the override does not force the GEMV).
+int decide(bool gemv_ok, int m, int override_t, AutoChoice const* c)
+{
+    if (gemv_ok && override_t > 0 && m <= override_t)
+    {
+        return -1;
+    }
+    if (c == nullptr)
+    {
+        return -2;
+    }
+    if (override_t >= 0)
+    {
+        return c->best_config;
+    }
+    return c->gemv_fastest ? -1 : c->best_config;
+}
+
+// Times launches on one stream: median of single-launch event pairs, each launch after an L2 flush,
+// the GPU held by a spin kernel while the launches are queued.
+class Profiler
+{
+public:
+    static constexpr int kMaxReps = 10;
+
+    explicit Profiler(cudaStream_t s)
+        : stream_(s)
+    {
+        for (auto& e : events_)
+        {
+            check_cuda(cudaEventCreate(&e), "cudaEventCreate");
+        }
+        int l2 = 0;
+        if (cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, current_device()) == cudaSuccess && l2 > 0)
+        {
+            if (cudaMalloc(&flush_, 2 * static_cast<size_t>(l2)) == cudaSuccess)
+            {
+                flush_bytes_ = 2 * static_cast<size_t>(l2);
+            }
+            else
+            {
+                flush_ = nullptr;
+                (void) cudaGetLastError(); // out of memory: time on a warm L2 instead
+            }
+        }
+    }
+
+    Profiler(Profiler const&) = delete;
+    Profiler& operator=(Profiler const&) = delete;
+
+    ~Profiler()
+    {
+        (void) cudaStreamSynchronize(stream_);
+        for (auto& e : events_)
+        {
+            if (e != nullptr)
+            {
+                (void) cudaEventDestroy(e);
+            }
+        }
+        if (flush_ != nullptr)
+        {
+            (void) cudaFree(flush_);
+        }
+    }
+
+    // Median time of one launch in microseconds. Exceptions of launch() propagate (the stream is
+    // synchronized first).
+    double median_us(std::function<void()> const& launch)
+    {
+        try
+        {
+            launch(); // first launch: lazy module loading, one-time setup
+            check_cuda(cudaStreamSynchronize(stream_), "profiling warm-up");
+            auto const h0 = std::chrono::steady_clock::now();
+            check_cuda(cudaEventRecord(events_[0], stream_), "cudaEventRecord");
+            launch();
+            check_cuda(cudaEventRecord(events_[1], stream_), "cudaEventRecord");
+            auto const h1 = std::chrono::steady_clock::now();
+            check_cuda(cudaStreamSynchronize(stream_), "profiling warm-up");
+            float ms = 0.f;
+            check_cuda(cudaEventElapsedTime(&ms, events_[0], events_[1]), "cudaEventElapsedTime");
+            double const est_us = 1e3 * ms;
+            double const host_us = std::chrono::duration<double, std::micro>(h1 - h0).count();
+            int const reps = est_us < 50.0 ? kMaxReps : est_us < 500.0 ? 6 : 3;
+
+            // Hold the GPU while the timed launches are queued (host time per launch + flush + events).
+            double const spin_us = std::min(2.0 * (host_us + 10.0) * reps + 20.0, 50000.0);
+            spin_kernel<<<1, 1, 0, stream_>>>(static_cast<unsigned long long>(spin_us * 1e3));
+            check_cuda(cudaGetLastError(), "spin kernel launch");
+            for (int r = 0; r < reps; ++r)
+            {
+                if (flush_ != nullptr)
+                {
+                    check_cuda(cudaMemsetAsync(flush_, r & 1, flush_bytes_, stream_), "L2 flush");
+                }
+                check_cuda(cudaEventRecord(events_[2 * r], stream_), "cudaEventRecord");
+                launch();
+                check_cuda(cudaEventRecord(events_[2 * r + 1], stream_), "cudaEventRecord");
+            }
+            check_cuda(cudaStreamSynchronize(stream_), "profiling");
+            std::vector<double> t(reps);
+            for (int r = 0; r < reps; ++r)
+            {
+                check_cuda(cudaEventElapsedTime(&ms, events_[2 * r], events_[2 * r + 1]), "cudaEventElapsedTime");
+                t[r] = 1e3 * ms;
+            }
+            std::sort(t.begin(), t.end());
+            return reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
+        }
+        catch (...)
+        {
+            (void) cudaStreamSynchronize(stream_);
+            throw;
+        }
+    }
+
+private:
+    cudaStream_t stream_;
+    cudaEvent_t events_[2 * kMaxReps] = {};
+    void* flush_ = nullptr;
+    size_t flush_bytes_ = 0;
+};
+
+// Profiles the shape (or returns the choice another thread made meanwhile) and caches the result.
+AutoChoice profile_shape(AutoKey const& key, Entry const& e, QuantOp op, bool gemv_ok, __half const* A,
+    void const* B_preprocessed, __half const* scales, __half const* zeros, __half const* bias, __half* C, int m, int n,
+    int k, int group_size, void* workspace, size_t workspace_bytes, cudaStream_t stream)
+{
+    AutoCache& cache = auto_cache();
+    std::lock_guard<std::mutex> plock(cache.profile_mutex);
+    AutoChoice choice{};
+    if (cache_lookup(key, choice))
+    {
+        return choice;
+    }
+    cudaStreamCaptureStatus cap = cudaStreamCaptureStatusNone;
+    check_cuda(cudaStreamIsCapturing(stream, &cap), "cudaStreamIsCapturing");
+    if (cap != cudaStreamCaptureStatusNone)
+    {
+        throw std::runtime_error(std::string("w4a16_sm90: gemm_auto(") + op_name(op)
+            + "): the first call for a shape profiles and cannot run during CUDA graph capture; call gemm_auto() once "
+              "for this shape before capturing (m="
+            + std::to_string(m) + ", n=" + std::to_string(n) + ", k=" + std::to_string(k) + ")");
+    }
+
+    Profiler prof(stream);
+    choice.best_config = -1;
+    choice.best_us = INFINITY;
+    choice.gemv_us = NAN;
+    choice.gemv_fastest = false;
+    std::string failures;
+    int const nconf = static_cast<int>(e.configs.size());
+    for (int ci = 0; ci < nconf; ++ci)
+    {
+        try
+        {
+            double const us = prof.median_us(
+                [&]
+                {
+                    launch_gemm(e, op, A, B_preprocessed, scales, zeros, bias, C, m, n, k, group_size, workspace,
+                        workspace_bytes, stream, ci);
+                });
+            if (us < choice.best_us)
+            {
+                choice.best_us = us;
+                choice.best_config = ci;
+            }
+        }
+        catch (std::exception const& ex)
+        {
+            (void) cudaGetLastError();
+            failures += " config " + std::to_string(ci) + ": " + ex.what() + ";";
+        }
+    }
+    if (choice.best_config < 0)
+    {
+        throw std::runtime_error(std::string("w4a16_sm90: gemm_auto(") + op_name(op) + "): no CUTLASS config ran (m="
+            + std::to_string(m) + ", n=" + std::to_string(n) + ", k=" + std::to_string(k) + "):" + failures);
+    }
+    if (gemv_ok)
+    {
+        try
+        {
+            choice.gemv_us = prof.median_us(
+                [&] { launch_gemv(A, B_preprocessed, scales, zeros, bias, C, m, n, k, group_size, stream); });
+            choice.gemv_fastest = choice.gemv_us < choice.best_us;
+        }
+        catch (std::exception const&)
+        {
+            (void) cudaGetLastError(); // the GEMV is skipped; CUTLASS it is
+        }
+    }
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    cache.map.emplace(key, choice);
+    return choice;
+}
+
 } // namespace
 
 bool is_compiled(QuantOp op)
@@ -301,61 +810,114 @@ void gemm(QuantOp op, __half const* A, void const* B_preprocessed, __half const*
     cudaStream_t stream, int config_index)
 {
     Entry const& e = entry(op);
-    int const nconf = static_cast<int>(e.configs.size());
-    size_t const need = m > 0 ? e.runner->getWorkspaceSize(m, n, k) : 0;
+    validate_gemm("gemm", e, op, A, B_preprocessed, scales, zeros, bias, C, m, n, k, group_size, workspace,
+        workspace_bytes, config_index);
+    launch_gemm(
+        e, op, A, B_preprocessed, scales, zeros, bias, C, m, n, k, group_size, workspace, workspace_bytes, stream,
+        config_index);
+}
 
-    // Validate; the message is only built on failure (this runs on every call).
-    char const* err = nullptr;
-    if (m < 0 || n <= 0 || k <= 0 || n % 64 != 0 || k % 64 != 0)
-        err = "need m >= 0 and n, k positive multiples of 64";
-    else if (!A || !B_preprocessed || !scales || !C)
-        err = "A, B, scales and C must not be null";
-    else if (!aligned16(A) || !aligned16(B_preprocessed) || !aligned16(scales) || !aligned16(C) || !aligned16(zeros)
-        || !aligned16(bias))
-        err = "all buffers must be 16-byte aligned";
-    else if (op == QuantOp::PerColumn && group_size != k && group_size != 0)
-        err = "PerColumn needs group_size == k (or 0)";
-    else if (op == QuantOp::PerColumn && zeros != nullptr)
-        err = "zeros must be null for PerColumn";
-    else if (op != QuantOp::PerColumn && (group_size <= 0 || group_size % 64 != 0 || k % group_size != 0))
-        err = "group_size must be a positive multiple of 64 that divides k";
-    else if (op != QuantOp::PerColumn && (zeros != nullptr) != (op == QuantOp::FinegrainedZeros))
-        err = "zeros must be given for FinegrainedZeros and null for Finegrained";
-    else if (config_index < -1 || config_index >= nconf)
-        err = "config_index out of range";
-    else if (workspace_bytes < need || (need > 0 && workspace == nullptr))
-        err = "workspace too small (see workspace_size())";
-    if (err != nullptr)
-    {
-        throw std::invalid_argument(std::string("w4a16_sm90: gemm(") + op_name(op) + "): " + err
-            + " (m=" + std::to_string(m) + ", n=" + std::to_string(n) + ", k=" + std::to_string(k)
-            + ", group_size=" + std::to_string(group_size) + ", config_index=" + std::to_string(config_index) + " of "
-            + std::to_string(nconf) + ", workspace_bytes=" + std::to_string(workspace_bytes) + " of "
-            + std::to_string(need) + " needed)");
-    }
+bool has_gemv()
+{
+    return W4A16_SM90_HAS_GEMV != 0;
+}
+
+int gemv_max_m()
+{
+#if W4A16_SM90_HAS_GEMV
+    return kGemvMaxM;
+#else
+    return 0;
+#endif
+}
+
+void gemv(QuantOp op, __half const* A, void const* B_preprocessed, __half const* scales, __half const* zeros,
+    __half const* bias, __half* C, int m, int n, int k, int group_size, void* workspace, size_t workspace_bytes,
+    cudaStream_t stream)
+{
+    (void) workspace, (void) workspace_bytes; // the GEMV needs none
+    quiet_logger();
+    validate_gemv("gemv", op, A, B_preprocessed, scales, zeros, bias, C, m, n, k, group_size);
+    require_sm90();
+    launch_gemv(A, B_preprocessed, scales, zeros, bias, C, m, n, k, group_size, stream);
+}
+
+void gemm_auto(QuantOp op, __half const* A, void const* B_preprocessed, __half const* scales, __half const* zeros,
+    __half const* bias, __half* C, int m, int n, int k, int group_size, void* workspace, size_t workspace_bytes,
+    cudaStream_t stream)
+{
+    Entry const& e = entry(op);
+    validate_gemm("gemm_auto", e, op, A, B_preprocessed, scales, zeros, bias, C, m, n, k, group_size, workspace,
+        workspace_bytes, -1);
     if (m == 0)
     {
         return;
     }
-
-    GemmConfig const& config = e.configs[config_index < 0 ? default_config(e.configs, m) : config_index];
-    char* ws = static_cast<char*>(workspace);
-    if (op == QuantOp::PerColumn)
+    int const gs = op == QuantOp::PerColumn ? k : group_size;
+    bool const gemv_ok = gemv_shape_ok(op, m, n, k, gs);
+    int const override_t = gemv_override().load(std::memory_order_relaxed);
+    int choice = decide(gemv_ok, m, override_t, nullptr);
+    if (choice == -2)
     {
-        e.runner->gemm(A, B_preprocessed, scales, C, m, n, k, config, ws, workspace_bytes, stream);
-        if (bias != nullptr)
+        AutoKey const key{current_device(), static_cast<int>(op), m, n, k, gs, bias != nullptr};
+        AutoChoice c{};
+        if (!cache_lookup(key, c))
         {
-            long long const total = static_cast<long long>(m) * n;
-            int const blocks = static_cast<int>(std::min<long long>((total + 255) / 256, 8192));
-            add_bias_rows<<<blocks, 256, 0, stream>>>(C, bias, total, n);
-            check_cuda(cudaGetLastError(), "bias kernel launch");
+            c = profile_shape(key, e, op, gemv_ok, A, B_preprocessed, scales, zeros, bias, C, m, n, k, gs, workspace,
+                workspace_bytes, stream);
         }
+        choice = decide(gemv_ok, m, override_t, &c);
+    }
+    if (choice == -1)
+    {
+        launch_gemv(A, B_preprocessed, scales, zeros, bias, C, m, n, k, gs, stream);
     }
     else
     {
-        e.runner->gemm(
-            A, B_preprocessed, scales, zeros, bias, C, m, n, k, group_size, config, ws, workspace_bytes, stream);
+        launch_gemm(e, op, A, B_preprocessed, scales, zeros, bias, C, m, n, k, gs, workspace, workspace_bytes, stream,
+            choice);
     }
 }
 
+void set_gemv_max_m(int t)
+{
+    if (t < -1)
+    {
+        throw std::invalid_argument("w4a16_sm90: set_gemv_max_m: need t >= -1 (got " + std::to_string(t) + ")");
+    }
+    gemv_override().store(t);
+}
+
+int gemv_max_m_override()
+{
+    return gemv_override().load();
+}
+
+int gemm_auto_config(QuantOp op, int m, int n, int k, int group_size, bool has_bias)
+{
+    if (!is_compiled(op))
+    {
+        throw std::invalid_argument(
+            std::string("w4a16_sm90: quant op ") + op_name(op) + " is not compiled into this build");
+    }
+    int const gs = op == QuantOp::PerColumn && group_size == 0 ? k : group_size;
+    bool const gemv_ok = n > 0 && k > 0 && gs > 0 && gemv_shape_ok(op, m, n, k, gs);
+    int const override_t = gemv_override().load();
+    int choice = decide(gemv_ok, m, override_t, nullptr);
+    if (choice == -2)
+    {
+        AutoChoice c{};
+        if (cache_lookup(AutoKey{current_device(), static_cast<int>(op), m, n, k, gs, has_bias}, c))
+        {
+            choice = decide(gemv_ok, m, override_t, &c);
+        }
+    }
+    return choice;
+}
+
+std::string gemm_auto_choice(QuantOp op, int m, int n, int k, int group_size, bool has_bias)
+{
+    int const c = gemm_auto_config(op, m, n, k, group_size, has_bias);
+    return c == -1 ? std::string("gemv") : c == -2 ? std::string() : config_name(op, c);
+}
 } // namespace w4a16_sm90

@@ -1,5 +1,11 @@
 // w4a16_sm90: FP16 activations x signed INT4 weights GEMM for Hopper (compute capability 9.0),
-// a thin wrapper over TensorRT-LLM's CutlassFpAIntBGemmRunner<half, cutlass::uint4b_t, QuantOp>.
+// a thin wrapper over TensorRT-LLM's CutlassFpAIntBGemmRunner<half, cutlass::uint4b_t, QuantOp> and
+// (when the build has it, see has_gemv()) TensorRT-LLM's CUDA-core batched GEMV for small m
+// (kernels/weightOnlyBatchedGemv, KernelType::FP16Int4Groupwise, the SM 9.0 variant: ColumnMajor
+// weights, no converter interleave).
+//
+// Entry points: gemm() runs one CUTLASS config; gemv() runs the GEMV; gemm_auto() picks between all
+// of them per shape by timing them once (see there).
 //
 // This header is plain C++17 plus the CUDA runtime headers; it includes nothing from CUTLASS or
 // TensorRT-LLM.
@@ -41,10 +47,11 @@
 // device's SM version, and only the SM 9.0 layout is valid for these kernels.
 //
 // Threads: one runner per QuantOp is created lazily on first use and kept for the life of the
-// process (function-local statics, so creation is thread-safe). After that the functions keep no
-// mutable shared state and may be called concurrently from several threads; the usual CUDA rules
-// apply to the buffers and streams you pass. The runner records the SM count of the device that
-// was current when it was created; use one device type per process.
+// process (function-local statics, so creation is thread-safe). Apart from gemm_auto()'s choice
+// cache and the GEMV threshold override (both guarded, see there) the functions keep no mutable
+// shared state and may be called concurrently from several threads; the usual CUDA rules apply to
+// the buffers and streams you pass. The runner records the SM count of the device that was current
+// when it was created; use one device type per process.
 //
 // Logging: TensorRT-LLM's logger prints DEBUG lines on every call when the library was built
 // without NDEBUG. Unless the environment variable TLLM_LOG_LEVEL is set, every entry point here
@@ -109,5 +116,91 @@ std::string config_name(QuantOp op, int index);
 void gemm(QuantOp op, __half const* A, void const* B_preprocessed, __half const* scales,
     __half const* zeros /*nullable*/, __half const* bias /*nullable*/, __half* C, int m, int n, int k, int group_size,
     void* workspace, size_t workspace_bytes, cudaStream_t stream, int config_index = -1);
+
+// ---------------------------------------------------------------------------------------------------
+// CUDA-core GEMV for small m (TensorRT-LLM weightOnlyBatchedGemv, FP16Int4Groupwise)
+
+// Whether this build contains the GEMV kernels. Needs no GPU.
+bool has_gemv();
+
+// The largest m the GEMV handles (read by the build from the upstream dispatcher: 4 on the
+// TensorRT-LLM vintage of early 2024); 0 when has_gemv() is false. Needs no GPU.
+int gemv_max_m();
+
+// C = A * dequant(B) (+ bias) through the GEMV, asynchronously on `stream`. Same arguments, layouts
+// and data as gemm() (the SAME preprocessed weights, scales [k / group_size, n], zeros, bias), minus
+// config_index. Differences:
+//   - op must be Finegrained or FinegrainedZeros (the upstream kernel type is groupwise only;
+//     PerColumn throws std::invalid_argument). It does not need the CUTLASS kernels of `op` to be
+//     compiled (is_compiled(op)), only has_gemv().
+//   - 0 <= m <= gemv_max_m() (m == 0 does nothing); group_size 64 or 128 (the group sizes the
+//     upstream dispatcher instantiates) dividing k; n, k multiples of 64 and n * k < 2^31.
+//   - workspace / workspace_bytes are not used (may be null / 0); they are accepted so that the
+//     argument lists of gemm(), gemv() and gemm_auto() match.
+// Dequantization is the same as gemm()'s: W = q * scale (+ zero), the zero added after scaling, but
+// computed as one FP16 FMA (one rounding; gemm() may round q * scale first: <= 1 FP16 ulp per weight).
+// Accumulation differs: each of the 128 threads of a block accumulates its k / 128 products per
+// output in FP16 (packed half2 FMAs), the 128 partial sums are then added in FP32, bias added in FP32,
+// one rounding to FP16. The FP16 partial sums make the error grow with k (of order 1e-4 of max|C| at
+// k = 2048, about 1e-3 at k = 28672 for random data); values whose partial sums exceed the FP16 range
+// (65504) overflow, which the CUTLASS path (FP32 accumulation) would not.
+// Capturable in a CUDA graph (one kernel launch, no synchronization).
+void gemv(QuantOp op, __half const* A, void const* B_preprocessed, __half const* scales,
+    __half const* zeros /*nullable*/, __half const* bias /*nullable*/, __half* C, int m, int n, int k, int group_size,
+    void* workspace, size_t workspace_bytes, cudaStream_t stream);
+
+// ---------------------------------------------------------------------------------------------------
+// One dispatching entry point
+
+// C = A * dequant(B) (+ bias) by the fastest path for this shape: the GEMV or the best CUTLASS config.
+// Same arguments and requirements as gemm() without config_index (workspace as for gemm()).
+//
+// Profiling: the first call for a given (current device, op, m, n, k, group_size, bias given or not)
+// times every CUTLASS config of `op` and, when the GEMV is eligible (has_gemv(), op Finegrained or
+// FinegrainedZeros, group_size 64 or 128, m <= gemv_max_m()), the GEMV, on `stream` with CUDA events:
+// 2 warm-up runs each, then 3 to 10 timed runs each (fewer for slow kernels), each timed run preceded
+// by a write of 2x the L2 size to a scratch buffer so that every candidate reads the weights from
+// DRAM as in decoding, the GPU held by a short spin kernel while the runs are queued so that host
+// launch overhead is not measured; the candidate with the smallest median wins. The result is kept in
+// a mutex-guarded cache for the life of the process; later calls dispatch at once (one map look-up).
+// Consequences:
+//   - the first call for a shape is slow (milliseconds to about a second for the largest shapes),
+//     synchronizes `stream` (and, through cudaMalloc / cudaFree of the scratch buffer, the device),
+//     allocates about 2x the L2 size of device memory for its duration (skipped, with timing on a warm
+//     L2, if that fails), and writes C several times (the final run overwrites it);
+//   - it must not run inside CUDA graph capture (a capturing `stream` is refused with
+//     std::runtime_error): call gemm_auto() once per shape before capturing. Cached calls are plain
+//     gemm() / gemv() launches and can be captured;
+//   - profiling passes of different threads are serialized; the timings assume the GPU is otherwise
+//     idle (other work on the GPU can skew the choice);
+//   - a config that throws during profiling is skipped; if none runs, the error is rethrown.
+//
+// Override: set_gemv_max_m(t), or the environment variable W4A16_SM90_GEMV_MAX_M=t (read once, at
+// the first call of gemm_auto(), gemm_auto_choice(), gemm_auto_config(), set_gemv_max_m() or
+// gemv_max_m_override(); set_gemv_max_m() wins over it afterwards):
+//   t = -1 (default): automatic, the profiled fastest path;
+//   t =  0          : never the GEMV;
+//   t >  0          : the GEMV exactly when m <= min(t, gemv_max_m()) (and the GEMV is eligible as
+//                     above), else CUTLASS.
+// With an override, the CUTLASS path still uses the profiled best CUTLASS config for the shape (the
+// GEMV is profiled too, so changing the override later needs no new profiling); when the override
+// sends a shape to the GEMV, no profiling happens for it.
+void gemm_auto(QuantOp op, __half const* A, void const* B_preprocessed, __half const* scales,
+    __half const* zeros /*nullable*/, __half const* bias /*nullable*/, __half* C, int m, int n, int k, int group_size,
+    void* workspace, size_t workspace_bytes, cudaStream_t stream);
+
+// Sets the GEMV threshold override (-1 automatic, 0 never, t > 0 see above; std::invalid_argument
+// for t < -1). Thread-safe; takes effect at the next gemm_auto() call. Needs no GPU.
+void set_gemv_max_m(int t);
+
+// The current override (-1 when automatic). Needs no GPU.
+int gemv_max_m_override();
+
+// What gemm_auto() does now for this shape (group_size 0 means k for PerColumn, as in gemm()):
+// gemm_auto_config returns -1 for the GEMV, a config index >= 0 for CUTLASS, -2 when the shape has
+// not been profiled yet (and the override does not send it to the GEMV). gemm_auto_choice returns
+// "gemv", config_name(op, index), or "" for not profiled. They do not profile. Thread-safe.
+int gemm_auto_config(QuantOp op, int m, int n, int k, int group_size, bool has_bias = false);
+std::string gemm_auto_choice(QuantOp op, int m, int n, int k, int group_size, bool has_bias = false);
 
 } // namespace w4a16_sm90
