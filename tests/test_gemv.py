@@ -43,11 +43,15 @@ inline void d(int p) {
 #define MAKE(KT, A, W, L, I, KTile) template void pick<traits<KT>::g, Details<A, W, L, I, KTile>>(int&);
 """
 
+def _dispatcher(args: str) -> str:
+    return f'#include "g/dispatch.h"\nnamespace ns {{\nMAKE({args})\n}}\n'
+
+
 FILES = {
-    "g/d_fp16_plain.cu": '#include "g/dispatch.h"\nnamespace ns {\nMAKE(Kind::Fp16Int4G, FpA, I4W, Plain, false, 64)\n}\n',
-    "g/d_fp16_inter.cu": '#include "g/dispatch.h"\nnamespace ns {\nMAKE(Kind::Fp16Int4G, FpA, I4W, Interleaved, true, 64)\n}\n',
-    "g/d_bf16_plain.cu": '#include "g/dispatch.h"\nnamespace ns {\nMAKE(Kind::Bf16Int4G, BfA, I4W, Plain, false, 64)\n}\n',
-    "g/d_fp16_plain_k128.cu": '#include "g/dispatch.h"\nnamespace ns {\nMAKE(Kind::Fp16Int4G, FpA, I4W, Plain, false, 128)\n}\n',
+    "g/d_fp16_plain.cu": _dispatcher("Kind::Fp16Int4G, FpA, I4W, Plain, false, 64"),
+    "g/d_fp16_inter.cu": _dispatcher("Kind::Fp16Int4G, FpA, I4W, Interleaved, true, 64"),
+    "g/d_bf16_plain.cu": _dispatcher("Kind::Bf16Int4G, BfA, I4W, Plain, false, 64"),
+    "g/d_fp16_plain_k128.cu": _dispatcher("Kind::Fp16Int4G, FpA, I4W, Plain, false, 128"),
 }
 
 RULE = GemvRule(dispatchers="g/d_*.cu", instantiate_macro="MAKE", function="ns::pick", launcher_header="g/launcher.h",
