@@ -160,6 +160,7 @@ def test_verify_builds_the_emitted_tree(extracted: tuple[Path, Path, Path]) -> N
     assert rep["ok"] and rep["lock"]["ok"]
     b = rep["build"]
     assert b["ok"] and b["link_ok"] and b["outside"] == [] and b["unused"] == []
+    assert b["exported_outside_api"] == []  # symbol isolation is on by default
     sources = {t["source"] for t in b["tus"]}
     assert "third_party/tensorrt_llm/syn/log.cpp" in sources and "src/synapi.cu" in sources
     assert all(t["peak_mb"] > 0 for t in b["tus"])

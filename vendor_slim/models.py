@@ -194,3 +194,4 @@ class EmitInput:
     generator_path: str  # relative to the tree
     generator_args: tuple[str, ...]
     gemv: dict[str, Any] | None = None  # the GEMV selection: dispatcher TUs, their arguments, max M
+    api_namespace: str = ""  # export only this namespace from the shared library (symbol isolation)

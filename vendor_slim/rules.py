@@ -113,6 +113,10 @@ class EmitRule:
     """CMake targets the test program links besides the library (e.g. CUDA::cublas)."""
     config_header: str = ""
     """Generated header (under include/) that says which quant ops are compiled in."""
+    api_namespace: str = ""
+    """The public API's C++ namespace: with it, the shared library exports only that namespace's
+    symbols (a linker version script, so upstream files stay byte-identical), so the library can be
+    loaded next to TensorRT-LLM or FlashInfer, which define the same tensorrt_llm:: symbols."""
 
 
 @dataclass(frozen=True)

@@ -47,3 +47,10 @@ def ninja_deps(build: Path) -> dict[str, list[Path]]:
             p = line.strip()
             current.append(Path(os.path.normpath(p if os.path.isabs(p) else build / p)))
     return deps
+
+
+def exported_symbols(library: Path) -> list[str]:
+    """Demangled names of the symbols a shared library exports (`nm -DC --defined-only`)."""
+    nm = require("nm", "install binutils")
+    done = run([nm, "-DC", "--defined-only", str(library)], what="nm")
+    return sorted({line.split(" ", 2)[2] for line in done.output.splitlines() if line.count(" ") >= 2})

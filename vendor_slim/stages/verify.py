@@ -56,6 +56,7 @@ class BuildCheck:
     outside: list[str] = field(default_factory=list)  # files read from outside the tree and the system
     unused: list[str] = field(default_factory=list)  # vendored files no compile read
     link_ok: bool = False
+    exported_outside_api: list[str] = field(default_factory=list)  # with isolation: must stay empty
     log_tail: str = ""
 
 
@@ -172,6 +173,12 @@ def build_tree(tree: Path, lock: dict[str, Any], jobs: int, keep: Path | None = 
         return res, build
     res.ok = True
     res.link_ok = True  # the shared library linked with --no-undefined, and the test program linked
+    ns = lock.get("api_namespace")
+    so = build / f"lib{lock.get('library', '')}.so"
+    if ns and so.is_file():
+        linker_defined = {"_init", "_fini", "_edata", "_end", "__bss_start"}
+        res.exported_outside_api = [n for n in cmake.exported_symbols(so)
+                                    if not n.startswith(f"{ns}::") and n not in linker_defined]
     deps = cmake.ninja_deps(build)
     real_tree = Path(os.path.realpath(tree))
     cuda_root = Path(os.path.realpath(nvcc)).parent.parent
@@ -231,6 +238,10 @@ def verify(tree: Path, *, jobs: int | None, no_build: bool, run: bool, keep_buil
         if build_res.outside:
             report.problems.append(f"not hermetic: compiles read {len(build_res.outside)} file(s) from outside the "
                                    f"tree: {', '.join(build_res.outside[:10])}")
+        if build_res.exported_outside_api:
+            report.problems.append(f"not isolated: the shared library exports {len(build_res.exported_outside_api)} "
+                                   f"symbol(s) outside the API namespace: "
+                                   f"{', '.join(build_res.exported_outside_api[:5])}")
         if build_res.unused:
             report.problems.append(f"not minimal: {len(build_res.unused)} vendored file(s) no compile reads: "
                                    f"{', '.join(build_res.unused[:10])}")
