@@ -40,7 +40,7 @@
 #if !defined(W4A16_SM90_HAS_GEMV)
 #error "w4a16_sm90/config.h must define W4A16_SM90_HAS_GEMV (0 or 1)"
 #endif
-#if W4A16_SM90_HAS_GEMV                                                                                                 \
+#if W4A16_SM90_HAS_GEMV                                                                                                \
     && (!defined(W4A16_SM90_GEMV_MAX_M) || !defined(W4A16_SM90_GEMV_KERNEL_TYPE) || !defined(W4A16_SM90_GEMV_DETAILS))
 #error "w4a16_sm90/config.h: W4A16_SM90_HAS_GEMV needs W4A16_SM90_GEMV_MAX_M, _GEMV_KERNEL_TYPE and _GEMV_DETAILS"
 #endif
@@ -96,7 +96,8 @@ constexpr int kGemvMaxM = W4A16_SM90_GEMV_MAX_M;
 static_assert(kGemvMaxM >= 1, "W4A16_SM90_GEMV_MAX_M must be >= 1");
 static_assert(two::kernel_type_traits<kGemvKernelType>::isGroupwise && two::kernel_type_traits<kGemvKernelType>::isInt4,
     "the GEMV kernel type must be an int4 groupwise one");
-static_assert(std::is_same_v<typename GemvDetails::TypeDetailsA, two::FP16DetailsA>, "the GEMV must take FP16 activations");
+static_assert(
+    std::is_same_v<typename GemvDetails::TypeDetailsA, two::FP16DetailsA>, "the GEMV must take FP16 activations");
 static_assert(GemvDetails::TypeDetailsW::kElemBits == 4, "the GEMV must take int4 weights");
 // The SM 9.0 weight layout (column-major [n, k], no interleave, signed nibbles): only this variant
 // reads what preprocess_weights() writes on SM 9.0.

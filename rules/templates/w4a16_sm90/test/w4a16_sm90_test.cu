@@ -4,33 +4,49 @@
 //
 // No --check / --bench flag means both. --ops limits both parts to the listed ops (fg = Finegrained,
 // pc = PerColumn, fgz = FinegrainedZeros); by default the check covers every compiled op and the
-// benchmark covers fg. --quick uses small shapes only (smoke run).
+// benchmark covers fg. --quick uses small shapes only (smoke run). The GEMV threshold override of
+// gemm_auto can be set with the environment variable W4A16_SM90_GEMV_MAX_M (see the library header);
+// the check sets and restores it around its override cases.
 //
-// Check: for every op, group size and shape, fresh random data is made (and shared by all configs of
-// that case): int4 weights uniform in
-// [-8, 7] (random bytes, packed two per byte, low nibble = even column), activations ~U(-1, 1),
-// scales ~U(1/16, 3/16), zeros ~U(-1/4, 1/4) (fgz), bias ~U(-1, 1) on every other shape. The weights
-// go through w4a16_sm90::preprocess_weights; then every config (and the default, -1) runs into an
-// output poisoned with 0xFFFF (NaN) and is compared with a GPU reference that unpacks the ORIGINAL
-// row-major packed weights, dequantizes them the way the kernel does (fp16(q * s), then fp16(+ z)),
-// and accumulates in double (if ptxas fuses the kernel's multiply and add into one FMA, single weights
-// differ by <= 1 fp16 ulp, far inside the tolerance).
-// Error metric: max_rel_err = max_i |C_i - ref_i| / max_i |ref_i| (per config). A config fails on any
+// Check: for every case, fresh random data is made (and shared by all runs of that case): int4 weights
+// uniform in [-8, 7] (random bytes, packed two per byte, low nibble = even column), activations
+// ~U(-1, 1), scales ~U(1/16, 3/16), zeros ~U(-1/4, 1/4) (fgz), bias ~U(-1, 1) where the case has one.
+// The weights go through w4a16_sm90::preprocess_weights; every run writes into an output poisoned
+// with 0xFFFF (NaN) and is compared with a GPU reference that unpacks the ORIGINAL row-major packed
+// weights, dequantizes them the way the CUTLASS kernel does (fp16(q * s), then fp16(+ z)), and
+// accumulates in double (the GEMV forms q * s + z with one FMA: single weights differ by <= 1 fp16 ulp;
+// its FP16 per-thread partial sums bring its error to ~1e-3 of max|ref| at these k, CUTLASS ~6e-4;
+// both inside the tolerance).
+// Runs ("path" in the JSON rows):
+//   cutlass: every config (and the default, -1) of every op and group size (64, 128; k for pc) on the
+//            check shapes, bias on every other shape;
+//   gemv:    fg and fgz, every m in 1..gemv_max_m(), on each n x k of the check shapes, group sizes
+//            64 and 128, with and without bias;
+//   auto:    gemm_auto for every compiled op at m = 1, 3, 16, 200: the first (profiling) call, a
+//            cached call, and where the GEMV can run, the overrides 0 (must pick CUTLASS) and
+//            gemv_max_m() (must pick the GEMV).
+// Plus API argument checks (JSON "api_checks"): arguments the GEMV must refuse.
+// Error metric: max_rel_err = max_i |C_i - ref_i| / max_i |ref_i| (per run). A run fails on any
 // non-finite output or max_rel_err > tolerance (default 5e-3, see kTolerance).
 //
-// Bench: for each shape, every config is timed (15 samples) and the best is timed again (50 samples)
-// and reported; cuBLAS (cublasGemmEx, FP16 in/out,
-// FP32 compute, tensor ops) runs the same shape on the dequantized FP16 weights. Method: CUDA events,
-// warm-up launches, buffers rotated over enough copies that each copy is reused only after more than
-// 2x the L2 size (cudaDeviceProp::l2CacheSize) of other data was touched; a spin kernel holds the GPU
-// while the launches are queued, so that host launch overhead is not measured; samples are batches of
+// Bench: for each shape (m in {1, 2, 3, 4, 16, 64, 128, 512, 4096} x the four n x k below; --quick:
+// m in {1, 128} on 4096 x 4096), every config is timed (15 samples) and the best is timed again
+// (50 samples) and reported ("us"); the GEMV where it can run ("gemv_us", else null); gemm_auto after
+// its first, profiling, call ("auto_us", "auto_choice"); cuBLAS (cublasGemmEx, FP16 in/out, FP32
+// compute, tensor ops, warmed up) on the dequantized FP16 weights. Method: CUDA events, warm-up
+// launches, buffers rotated over enough copies that each copy is reused only after more than 2x the
+// L2 size (cudaDeviceProp::l2CacheSize) of other data was touched; a spin kernel holds the GPU while
+// the launches are queued, so that host launch overhead is not measured; samples are batches of
 // back-to-back launches (each batch >= ~25 us), the result is the median per-launch time of the samples.
 // Bench GEMMs have no bias. TB/s counts A + packed B + scales (+ zeros) + C bytes once per GEMM.
-// vs_cublas = max|C_w4a16 - C_cublas| / max|C_cublas| for the best config (reported, warned above the
-// tolerance, not a failure).
+// *_rel_err_vs_cublas = max|C - C_cublas| / max|C_cublas| per path (reported, warned above the
+// tolerance, not a failure). auto_vs_best = auto_us / min(us, gemv_us) (noted above 1.05, not a
+// failure). Top-level "gemv_threshold": per (op, n, k) the largest bench m at which the GEMV beat the
+// best CUTLASS config (0 if never), then the minimum over those shapes (null without GEMV rows); the
+// per-shape values are in "gemv_threshold_per_shape".
 //
-// Exit status: 0 all good; 1 a check failed (or a bench shape had no working config); 2 bad usage,
-// no compute capability 9.0 GPU, or a fatal CUDA error.
+// Exit status: 0 all good; 1 a check failed (or a bench shape had no working config, or its GEMV or
+// gemm_auto threw); 2 bad usage, no compute capability 9.0 GPU, or a fatal CUDA error.
 #include "w4a16_sm90/w4a16_sm90.h"
 
 #include <cublas_v2.h>
@@ -58,9 +74,10 @@ namespace
 
 // Expected error with a correct kernel: the output is rounded to FP16 once (<= 2^-11 relative to the
 // element, so <= 4.9e-4 of max|ref|); PerColumn with bias rounds twice (<= ~1e-3). Dequantization is
-// mirrored exactly by the reference, FP32 accumulation over K <= 2048 adds ~1e-6. Any layout, nibble,
-// group or zero-point mistake gives errors of order 0.1 - 1. 5e-3 leaves 5x headroom over the worst
-// legitimate case and is still ~20x below the smallest structural error.
+// mirrored exactly by the reference, FP32 accumulation over K <= 2048 adds ~1e-6. The GEMV accumulates
+// k / 128 products per thread in FP16 before an FP32 reduction: ~1e-3 at K <= 2048 (seen on an H200:
+// worst 9.9e-4). Any layout, nibble, group or zero-point mistake gives errors of order 0.1 - 1. 5e-3
+// leaves 5x headroom over the worst legitimate case and is still ~20x below the smallest structural error.
 constexpr double kTolerance = 5e-3;
 
 // ---------------------------------------------------------------------------------------------------
@@ -440,7 +457,8 @@ private:
 struct CheckRow
 {
     std::string op;
-    int config;
+    std::string path; // "cutlass", "gemv" or "auto"
+    int config;       // cutlass: the config (-1 default); gemv: -1; auto: the config it chose (-1 GEMV)
     std::string name;
     int m, n, k, group_size;
     bool bias;
@@ -456,7 +474,19 @@ struct BenchRow
     int best_config = -1;
     std::string best_name;
     double us = NAN, cublas_us = NAN, speedup = NAN, tbps = NAN, rel_err_vs_cublas = NAN;
+    double gemv_us = NAN, gemv_tbps = NAN, gemv_rel_err_vs_cublas = NAN; // NaN: GEMV not eligible
+    double auto_us = NAN, auto_tbps = NAN, auto_speedup = NAN, auto_vs_best = NAN, auto_rel_err_vs_cublas = NAN;
+    double auto_profile_ms = NAN; // wall time of the first (profiling) gemm_auto call
+    int auto_config = -2;         // -1 GEMV, >= 0 CUTLASS config
+    std::string auto_choice;
     std::string error;
+};
+
+struct ApiCheck
+{
+    std::string what;
+    bool ok;
+    std::string detail;
 };
 
 std::string json_str(std::string const& s)
@@ -497,6 +527,17 @@ std::string json_num(double x)
     return buf;
 }
 
+std::string fmt2(double x)
+{
+    if (!std::isfinite(x))
+    {
+        return "-";
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.2f", x);
+    return buf;
+}
+
 std::string version_str(int v)
 {
     return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
@@ -523,9 +564,21 @@ struct CheckCtx
     cudaStream_t stream;
     double tol;
     std::vector<CheckRow> rows;
+    std::vector<ApiCheck> api;
 };
 
-void check_case(CheckCtx& ctx, OpDesc const& od, int group_size_arg, int m, int n, int k, bool with_bias, uint64_t seed)
+// One check problem: data, the reference, and buffers shared by every path run on it.
+struct CaseData
+{
+    OpDesc od;
+    int m, n, k, gs;
+    bool bias;
+    DevBuf B, A, S, Z, Bias, C, Ref, Res, Ws;
+    size_t ws_bytes;
+};
+
+CaseData make_case(CheckCtx& ctx, OpDesc const& od, int group_size_arg, int m, int n, int k, bool with_bias,
+    uint64_t seed)
 {
     cudaStream_t const s = ctx.stream;
     bool const has_zeros = od.op == QuantOp::FinegrainedZeros;
@@ -537,55 +590,219 @@ void check_case(CheckCtx& ctx, OpDesc const& od, int group_size_arg, int m, int 
     random_packed_int4(hq, seed);
     w4a16_sm90::preprocess_weights(hpre.data(), hq.data(), k, n);
 
-    DevBuf dq(wbytes), dB(wbytes), dA(sizeof(__half) * m * k), dS(sizeof(__half) * groups * n);
-    DevBuf dZ(has_zeros ? sizeof(__half) * groups * n : 0), dBias(with_bias ? sizeof(__half) * n : 0);
-    DevBuf dC(sizeof(__half) * m * n), dRef(sizeof(float) * m * n), dRes(sizeof(CmpResult));
-    size_t const ws_bytes = w4a16_sm90::workspace_size(od.op, m, n, k);
-    DevBuf dWs(ws_bytes);
-
+    // workspace_size() needs the op's CUTLASS kernels; a GEMV-only case of an op without them needs none.
+    size_t const ws_bytes = w4a16_sm90::is_compiled(od.op) ? w4a16_sm90::workspace_size(od.op, m, n, k) : 0;
+    CaseData d{od, m, n, k, gs, with_bias, DevBuf(wbytes), DevBuf(sizeof(__half) * m * k),
+        DevBuf(sizeof(__half) * groups * n), DevBuf(has_zeros ? sizeof(__half) * groups * n : 0),
+        DevBuf(with_bias ? sizeof(__half) * n : 0), DevBuf(sizeof(__half) * m * n), DevBuf(sizeof(float) * m * n),
+        DevBuf(sizeof(CmpResult)), DevBuf(ws_bytes), ws_bytes};
+    DevBuf dq(wbytes);
     CUDA_CHECK(cudaMemcpyAsync(dq.get(), hq.data(), wbytes, cudaMemcpyHostToDevice, s));
-    CUDA_CHECK(cudaMemcpyAsync(dB.get(), hpre.data(), wbytes, cudaMemcpyHostToDevice, s));
-    fill_uniform(dA, -1.f, 1.f, seed ^ 0xA, s);
-    fill_uniform(dS, 1.f / 16, 3.f / 16, seed ^ 0x5, s);
-    fill_uniform(dZ, -0.25f, 0.25f, seed ^ 0x2, s);
-    fill_uniform(dBias, -1.f, 1.f, seed ^ 0xB, s);
-    reference_kernel<<<dim3((n + 127) / 128, m), 128, 0, s>>>(dA.get<__half>(), dq.get<uint8_t>(), dS.get<__half>(),
-        dZ.get<__half>(), dBias.get<__half>(), dRef.get<float>(), m, n, k, gs);
+    CUDA_CHECK(cudaMemcpyAsync(d.B.get(), hpre.data(), wbytes, cudaMemcpyHostToDevice, s));
+    fill_uniform(d.A, -1.f, 1.f, seed ^ 0xA, s);
+    fill_uniform(d.S, 1.f / 16, 3.f / 16, seed ^ 0x5, s);
+    fill_uniform(d.Z, -0.25f, 0.25f, seed ^ 0x2, s);
+    fill_uniform(d.Bias, -1.f, 1.f, seed ^ 0xB, s);
+    reference_kernel<<<dim3((n + 127) / 128, m), 128, 0, s>>>(d.A.get<__half>(), dq.get<uint8_t>(), d.S.get<__half>(),
+        d.Z.get<__half>(), d.Bias.get<__half>(), d.Ref.get<float>(), m, n, k, gs);
     CUDA_CHECK(cudaGetLastError());
+    CUDA_CHECK(cudaStreamSynchronize(s)); // dq goes out of scope
+    return d;
+}
 
+// Runs one path into a NaN-poisoned C and compares with the reference. run() returns the config that
+// ran (for "auto"; others return their own); `expect` (optional) returns an error text or "";
+// `name_after` (optional) replaces `name` after the run.
+void run_case(CheckCtx& ctx, CaseData& d, char const* path, int config, std::string name,
+    std::function<int()> const& run, std::function<std::string(int)> const& expect = nullptr,
+    std::function<std::string()> const& name_after = nullptr)
+{
+    cudaStream_t const s = ctx.stream;
+    CheckRow row{d.od.key, path, config, std::move(name), d.m, d.n, d.k, d.gs, d.bias, NAN, false, ""};
+    CUDA_CHECK(cudaMemsetAsync(d.C.get(), 0xFF, d.C.bytes(), s)); // 0xFFFF = fp16 NaN
+    try
+    {
+        row.config = run();
+        Compared const c = compare(d.C.get<__half>(), d.Ref.get<float>(), static_cast<size_t>(d.m) * d.n, d.Res, s);
+        row.max_rel_err = c.rel_err;
+        row.ok = c.non_finite == 0 && c.rel_err <= ctx.tol;
+        if (c.non_finite)
+        {
+            row.error = std::to_string(c.non_finite) + " non-finite outputs";
+        }
+        if (expect)
+        {
+            std::string const e = expect(row.config);
+            if (!e.empty())
+            {
+                row.ok = false;
+                row.error += (row.error.empty() ? "" : "; ") + e;
+            }
+        }
+    }
+    catch (Fatal const&)
+    {
+        throw;
+    }
+    catch (std::exception const& e)
+    {
+        row.error = e.what();
+        CUDA_CHECK(cudaStreamSynchronize(s)); // a sticky CUDA error ends the run here
+        (void) cudaGetLastError();
+    }
+    if (name_after)
+    {
+        row.name = name_after();
+    }
+    std::printf("  %-3s %-7s gs=%-5d m=%-5d n=%-5d k=%-5d bias=%d cfg=%-3d max_rel_err=%-10.3e %s%s%s\n",
+        row.op.c_str(), row.path.c_str(), d.gs, d.m, d.n, d.k, int(d.bias), row.config, row.max_rel_err,
+        row.ok ? "ok" : "FAIL", row.error.empty() ? "" : "  ", row.error.c_str());
+    if (row.path != "cutlass")
+    {
+        std::printf("        %s\n", row.name.c_str());
+    }
+    ctx.rows.push_back(std::move(row));
+}
+
+// Every CUTLASS config (and the default, -1) on one problem.
+void check_case(CheckCtx& ctx, OpDesc const& od, int group_size_arg, int m, int n, int k, bool with_bias, uint64_t seed)
+{
+    CaseData d = make_case(ctx, od, group_size_arg, m, n, k, with_bias, seed);
     int const nconf = w4a16_sm90::num_configs(od.op);
     for (int ci = -1; ci < nconf; ++ci)
     {
-        CheckRow row{od.key, ci, ci < 0 ? "default (-1)" : w4a16_sm90::config_name(od.op, ci), m, n, k, gs, with_bias,
-            NAN, false, ""};
-        CUDA_CHECK(cudaMemsetAsync(dC.get(), 0xFF, dC.bytes(), s)); // 0xFFFF = fp16 NaN
+        run_case(ctx, d, "cutlass", ci, ci < 0 ? "default (-1)" : w4a16_sm90::config_name(od.op, ci),
+            [&]
+            {
+                w4a16_sm90::gemm(od.op, d.A.get<__half>(), d.B.get(), d.S.get<__half>(), d.Z.get<__half>(),
+                    d.Bias.get<__half>(), d.C.get<__half>(), m, n, k, d.gs, d.Ws.get(), d.ws_bytes, ctx.stream, ci);
+                return ci;
+            });
+    }
+}
+
+// The GEMV on one problem.
+void check_gemv_case(
+    CheckCtx& ctx, OpDesc const& od, int group_size, int m, int n, int k, bool with_bias, uint64_t seed)
+{
+    CaseData d = make_case(ctx, od, group_size, m, n, k, with_bias, seed);
+    run_case(ctx, d, "gemv", -1, "gemv",
+        [&]
+        {
+            w4a16_sm90::gemv(od.op, d.A.get<__half>(), d.B.get(), d.S.get<__half>(), d.Z.get<__half>(),
+                d.Bias.get<__half>(), d.C.get<__half>(), m, n, k, d.gs, nullptr, 0, ctx.stream);
+            return -1;
+        });
+}
+
+bool gemv_eligible(QuantOp op, int m, int gs)
+{
+    return w4a16_sm90::has_gemv() && op != QuantOp::PerColumn && m >= 1 && m <= w4a16_sm90::gemv_max_m()
+        && (gs == 64 || gs == 128);
+}
+
+// gemm_auto on one problem: the first (profiling) call, a cached call, and, where the GEMV is eligible,
+// the two overrides (0: CUTLASS; gemv_max_m(): GEMV).
+void check_auto_case(
+    CheckCtx& ctx, OpDesc const& od, int group_size, int m, int n, int k, bool with_bias, uint64_t seed)
+{
+    CaseData d = make_case(ctx, od, group_size, m, n, k, with_bias, seed);
+    bool const eligible = gemv_eligible(od.op, m, d.gs);
+    auto call = [&]
+    {
+        w4a16_sm90::gemm_auto(od.op, d.A.get<__half>(), d.B.get(), d.S.get<__half>(), d.Z.get<__half>(),
+            d.Bias.get<__half>(), d.C.get<__half>(), m, n, k, d.gs, d.Ws.get(), d.ws_bytes, ctx.stream);
+        return w4a16_sm90::gemm_auto_config(od.op, m, n, k, d.gs, with_bias);
+    };
+    auto choice = [&] { return w4a16_sm90::gemm_auto_choice(od.op, m, n, k, d.gs, with_bias); };
+    auto consistent = [&](int cfg) -> std::string
+    {
+        if (cfg == -2)
+            return "gemm_auto_config reports the shape as not profiled after gemm_auto ran";
+        if (cfg == -1 && !eligible)
+            return "chose the GEMV for a shape the GEMV cannot run";
+        return "";
+    };
+
+    int const saved = w4a16_sm90::gemv_max_m_override();
+    w4a16_sm90::set_gemv_max_m(-1);
+    try
+    {
+        std::string const first
+            = std::string("auto, first call") + (choice().empty() ? " (profiling)" : " (already cached)");
+        run_case(ctx, d, "auto", -2, first, call, consistent, [&] { return first + " -> " + choice(); });
+        run_case(ctx, d, "auto", -2, "auto, cached", call, consistent, [&] { return "auto, cached -> " + choice(); });
+        if (eligible)
+        {
+            w4a16_sm90::set_gemv_max_m(0);
+            run_case(
+                ctx, d, "auto", -2, "auto, override 0", call,
+                [&](int cfg) { return cfg >= 0 ? std::string() : std::string("override 0 did not pick CUTLASS"); },
+                [&] { return "auto, override 0 -> " + choice(); });
+            int const mx = w4a16_sm90::gemv_max_m();
+            w4a16_sm90::set_gemv_max_m(mx);
+            run_case(
+                ctx, d, "auto", -2, "auto, override " + std::to_string(mx), call,
+                [&](int cfg)
+                { return cfg == -1 ? std::string() : std::string("override gemv_max_m() did not pick the GEMV"); },
+                [&] { return "auto, override " + std::to_string(mx) + " -> " + choice(); });
+        }
+    }
+    catch (...)
+    {
+        w4a16_sm90::set_gemv_max_m(saved);
+        throw;
+    }
+    w4a16_sm90::set_gemv_max_m(saved);
+}
+
+// Arguments the API must refuse with std::invalid_argument (no kernel runs).
+void check_api(CheckCtx& ctx)
+{
+    auto expect_invalid = [&](std::string what, std::function<void()> const& f)
+    {
+        ApiCheck a{std::move(what), false, ""};
         try
         {
-            w4a16_sm90::gemm(od.op, dA.get<__half>(), dB.get(), dS.get<__half>(), dZ.get<__half>(), dBias.get<__half>(),
-                dC.get<__half>(), m, n, k, gs, dWs.get(), ws_bytes, s, ci);
-            Compared const c = compare(dC.get<__half>(), dRef.get<float>(), static_cast<size_t>(m) * n, dRes, s);
-            row.max_rel_err = c.rel_err;
-            row.ok = c.non_finite == 0 && c.rel_err <= ctx.tol;
-            if (c.non_finite)
-            {
-                row.error = std::to_string(c.non_finite) + " non-finite outputs";
-            }
+            f();
+            a.detail = "no exception";
         }
-        catch (Fatal const&)
+        catch (std::invalid_argument const& e)
         {
-            throw;
+            a.ok = true;
+            a.detail = e.what();
         }
         catch (std::exception const& e)
         {
-            row.error = e.what();
-            CUDA_CHECK(cudaStreamSynchronize(s)); // a sticky CUDA error ends the run here
-            (void) cudaGetLastError();
+            a.detail = std::string("wrong exception: ") + e.what();
         }
-        std::printf("  %-3s gs=%-5d m=%-5d n=%-5d k=%-5d bias=%d cfg=%-3d max_rel_err=%-10.3e %s%s%s\n", row.op.c_str(),
-            gs, m, n, k, int(with_bias), ci, row.max_rel_err, row.ok ? "ok" : "FAIL", row.error.empty() ? "" : "  ",
-            row.error.c_str());
-        ctx.rows.push_back(std::move(row));
+        std::printf("  api: %-58s %s  (%s)\n", a.what.c_str(), a.ok ? "ok" : "FAIL", a.detail.c_str());
+        ctx.api.push_back(std::move(a));
+    };
+    // Valid-looking aligned pointers; validation must fail before anything dereferences them.
+    DevBuf buf(1 << 20);
+    auto* h = buf.get<__half>();
+    int const mx = w4a16_sm90::gemv_max_m();
+    expect_invalid("set_gemv_max_m(-2) is refused", [&] { w4a16_sm90::set_gemv_max_m(-2); });
+    if (!w4a16_sm90::has_gemv())
+    {
+        expect_invalid("gemv() without the GEMV in the build is refused",
+            [&] { w4a16_sm90::gemv(QuantOp::Finegrained, h, h, h, nullptr, nullptr, h, 1, 64, 128, 64, nullptr, 0,
+                      ctx.stream); });
+        return;
     }
+    expect_invalid("gemv(PerColumn) is refused",
+        [&] { w4a16_sm90::gemv(QuantOp::PerColumn, h, h, h, nullptr, nullptr, h, 1, 64, 128, 128, nullptr, 0,
+                  ctx.stream); });
+    expect_invalid("gemv(m = gemv_max_m() + 1) is refused",
+        [&] { w4a16_sm90::gemv(QuantOp::Finegrained, h, h, h, nullptr, nullptr, h, mx + 1, 64, 256, 128, nullptr, 0,
+                  ctx.stream); });
+    expect_invalid("gemv(group_size = 256) is refused",
+        [&] { w4a16_sm90::gemv(QuantOp::Finegrained, h, h, h, nullptr, nullptr, h, 1, 64, 256, 256, nullptr, 0,
+                  ctx.stream); });
+    expect_invalid("gemv(FinegrainedZeros without zeros) is refused",
+        [&] { w4a16_sm90::gemv(QuantOp::FinegrainedZeros, h, h, h, nullptr, nullptr, h, 1, 64, 256, 128, nullptr, 0,
+                  ctx.stream); });
 }
 
 bool run_check(CheckCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
@@ -595,15 +812,29 @@ bool run_check(CheckCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
         int m, n, k;
     };
 
-    // n = 1344 leaves partial 128-wide n tiles; k = 1152 is an odd number of 128-groups (9) and of 64-groups (18).
+    // n = 1344 leaves partial 128-wide n tiles; k = 1152 is an odd number of 128-groups (9) and of 64-groups (18)
+    // and not a multiple of the GEMV's 1024-wide k step.
     std::vector<Shape> const shapes = quick ? std::vector<Shape>{{1, 1024, 2048}, {128, 1024, 2048}, {3, 1344, 1152}}
                                             : std::vector<Shape>{{1, 1024, 2048}, {16, 1024, 2048}, {128, 1024, 2048},
                                                 {1000, 1024, 2048}, {3, 1344, 1152}, {200, 1344, 1152}};
     std::vector<int> const fg_group_sizes = quick ? std::vector<int>{128} : std::vector<int>{64, 128};
+    // The n x k of the check shapes, each once (for the GEMV, which runs every m in 1..gemv_max_m()).
+    std::vector<std::pair<int, int>> nks;
+    for (auto const& sh : shapes)
+    {
+        if (std::find(nks.begin(), nks.end(), std::make_pair(sh.n, sh.k)) == nks.end())
+        {
+            nks.emplace_back(sh.n, sh.k);
+        }
+    }
+    std::vector<Shape> const auto_shapes = {{1, 1024, 2048}, {3, 1344, 1152}, {16, 1024, 2048}, {200, 1344, 1152}};
 
     std::printf("== check (max_rel_err = max|C - ref| / max|ref|, tolerance %.1e)\n", ctx.tol);
     print_configs(ops);
+    std::printf("  GEMV: %s\n",
+        w4a16_sm90::has_gemv() ? ("m = 1.." + std::to_string(w4a16_sm90::gemv_max_m())).c_str() : "not in this build");
     uint64_t seed = 0x5EED0000;
+    std::printf("-- CUTLASS configs\n");
     for (OpDesc const& od : ops)
     {
         std::vector<int> const gss = od.op == QuantOp::PerColumn ? std::vector<int>{0} : fg_group_sizes;
@@ -615,8 +846,76 @@ bool run_check(CheckCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
             }
         }
     }
-    size_t failed = 0;
+    if (w4a16_sm90::has_gemv())
+    {
+        std::printf("-- GEMV\n");
+        for (OpDesc const& od : ops)
+        {
+            if (od.op == QuantOp::PerColumn)
+            {
+                continue;
+            }
+            for (int gs : fg_group_sizes)
+            {
+                for (auto const& nk : nks)
+                {
+                    for (int bias = 0; bias < 2; ++bias)
+                    {
+                        for (int m = 1; m <= w4a16_sm90::gemv_max_m(); ++m)
+                        {
+                            check_gemv_case(ctx, od, gs, m, nk.first, nk.second, bias != 0, ++seed);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    std::printf("-- gemm_auto (GEMV override now %d)\n", w4a16_sm90::gemv_max_m_override());
+    for (OpDesc const& od : ops)
+    {
+        if (!w4a16_sm90::is_compiled(od.op))
+        {
+            continue;
+        }
+        std::vector<int> const gss = od.op == QuantOp::PerColumn ? std::vector<int>{0} : fg_group_sizes;
+        for (int gs : gss)
+        {
+            for (size_t si = 0; si < auto_shapes.size(); ++si)
+            {
+                check_auto_case(
+                    ctx, od, gs, auto_shapes[si].m, auto_shapes[si].n, auto_shapes[si].k, si % 2 == 0, ++seed);
+            }
+        }
+    }
+    std::printf("-- API argument checks\n");
+    check_api(ctx);
+
+    size_t failed = 0, api_failed = 0;
     double worst = 0.0;
+    std::string worst_by_path;
+    for (char const* path : {"cutlass", "gemv", "auto"})
+    {
+        size_t runs = 0;
+        double w = 0.0;
+        for (auto const& r : ctx.rows)
+        {
+            if (r.path == path)
+            {
+                ++runs;
+                if (std::isfinite(r.max_rel_err))
+                {
+                    w = std::max(w, r.max_rel_err);
+                }
+            }
+        }
+        if (runs)
+        {
+            char buf[96];
+            std::snprintf(
+                buf, sizeof(buf), "%s%s %zu runs worst %.3e", worst_by_path.empty() ? "" : ", ", path, runs, w);
+            worst_by_path += buf;
+        }
+    }
     for (auto const& r : ctx.rows)
     {
         failed += !r.ok;
@@ -625,8 +924,13 @@ bool run_check(CheckCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
             worst = std::max(worst, r.max_rel_err);
         }
     }
-    std::printf("== check: %zu runs, %zu failed, worst max_rel_err %.3e\n\n", ctx.rows.size(), failed, worst);
-    return failed == 0;
+    for (auto const& a : ctx.api)
+    {
+        api_failed += !a.ok;
+    }
+    std::printf("== check: %zu runs, %zu failed, worst max_rel_err %.3e (%s); api checks %zu, %zu failed\n\n",
+        ctx.rows.size(), failed, worst, worst_by_path.c_str(), ctx.api.size(), api_failed);
+    return failed == 0 && api_failed == 0;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -750,7 +1054,64 @@ void bench_shape(BenchCtx& ctx, OpDesc const& od, int m, int n, int k, int gs, D
     row.best_name = w4a16_sm90::config_name(od.op, row.best_config);
     row.us = timer.median_us(w4_launch(row.best_config), 5, 50);
     row.tbps = static_cast<double>(ws4) / (row.us * 1e-6) / 1e12;
-    w4_launch(row.best_config)(0); // w4[0].C = result of the best config
+
+    // The GEMV, where it can run this shape.
+    bool const eligible = gemv_eligible(od.op, m, gs);
+    auto gemv_launch = [&](int i)
+    {
+        W4Set const& st = w4[i % r4];
+        w4a16_sm90::gemv(od.op, st.A.get<__half>(), st.B.get(), st.S.get<__half>(), st.Z.get<__half>(), nullptr,
+            st.C.get<__half>(), m, n, k, gs, nullptr, 0, s);
+    };
+    if (eligible)
+    {
+        try
+        {
+            row.gemv_us = timer.median_us(gemv_launch, 5, 50);
+            row.gemv_tbps = static_cast<double>(ws4) / (row.gemv_us * 1e-6) / 1e12;
+        }
+        catch (Fatal const&)
+        {
+            throw;
+        }
+        catch (std::exception const& e)
+        {
+            CUDA_CHECK(cudaStreamSynchronize(s));
+            (void) cudaGetLastError();
+            row.error = std::string("gemv: ") + e.what();
+        }
+    }
+
+    // gemm_auto: the first call profiles (timed on the host, for information), then warm calls are timed.
+    auto auto_launch = [&](int i)
+    {
+        W4Set const& st = w4[i % r4];
+        w4a16_sm90::gemm_auto(od.op, st.A.get<__half>(), st.B.get(), st.S.get<__half>(), st.Z.get<__half>(), nullptr,
+            st.C.get<__half>(), m, n, k, gs, ws.get(), ws_bytes, s);
+    };
+    try
+    {
+        auto const t0 = std::chrono::steady_clock::now();
+        auto_launch(0);
+        CUDA_CHECK(cudaStreamSynchronize(s));
+        row.auto_profile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        row.auto_config = w4a16_sm90::gemm_auto_config(od.op, m, n, k, gs, false);
+        row.auto_choice = w4a16_sm90::gemm_auto_choice(od.op, m, n, k, gs, false);
+        row.auto_us = timer.median_us(auto_launch, 5, 50);
+        row.auto_tbps = static_cast<double>(ws4) / (row.auto_us * 1e-6) / 1e12;
+        double const best_path = std::isfinite(row.gemv_us) ? std::min(row.us, row.gemv_us) : row.us;
+        row.auto_vs_best = row.auto_us / best_path;
+    }
+    catch (Fatal const&)
+    {
+        throw;
+    }
+    catch (std::exception const& e)
+    {
+        CUDA_CHECK(cudaStreamSynchronize(s));
+        (void) cudaGetLastError();
+        row.error += (row.error.empty() ? "" : "; ") + std::string("gemm_auto: ") + e.what();
+    }
 
     // cuBLAS on the dequantized weights. Row-major C[m,n] = A[m,k] W[k,n] is column-major
     // C^T[n,m] = W^T[n,k] A^T[k,m], with W^T, A^T, C^T column-major with leading dims n, k, n.
@@ -774,29 +1135,112 @@ void bench_shape(BenchCtx& ctx, OpDesc const& od, int m, int n, int k, int gs, D
     };
     row.cublas_us = timer.median_us(cublas_launch, 5, 50);
     row.speedup = row.cublas_us / row.us;
+    row.auto_speedup = row.cublas_us / row.auto_us;
+    cublas_launch(0); // f16[0].C = the cuBLAS result
 
+    // Each path's result on copy 0 against cuBLAS.
     DevBuf res(sizeof(CmpResult));
-    Compared const c = compare(w4[0].C.get<__half>(), f16[0].C.get<__half>(), static_cast<size_t>(m) * n, res, s);
-    row.rel_err_vs_cublas = c.non_finite ? NAN : c.rel_err;
-    char const* warn = (c.non_finite || c.rel_err > ctx.tol) ? "  WARNING: differs from cuBLAS" : "";
+    auto vs_cublas = [&](std::function<void(int)> const& launch) -> double
+    {
+        CUDA_CHECK(cudaMemsetAsync(w4[0].C.get(), 0xFF, c_bytes, s));
+        launch(0);
+        Compared const c = compare(w4[0].C.get<__half>(), f16[0].C.get<__half>(), static_cast<size_t>(m) * n, res, s);
+        return c.non_finite ? NAN : c.rel_err;
+    };
+    row.rel_err_vs_cublas = vs_cublas(w4_launch(row.best_config));
+    if (std::isfinite(row.gemv_us))
+    {
+        row.gemv_rel_err_vs_cublas = vs_cublas(gemv_launch);
+    }
+    if (std::isfinite(row.auto_us))
+    {
+        row.auto_rel_err_vs_cublas = vs_cublas(auto_launch);
+    }
+    auto bad = [&](double e) { return !(e <= ctx.tol); };
+    std::string warn;
+    if (bad(row.rel_err_vs_cublas))
+        warn += "  WARNING: best config differs from cuBLAS";
+    if (std::isfinite(row.gemv_us) && bad(row.gemv_rel_err_vs_cublas))
+        warn += "  WARNING: GEMV differs from cuBLAS";
+    if (std::isfinite(row.auto_us) && bad(row.auto_rel_err_vs_cublas))
+        warn += "  WARNING: gemm_auto differs from cuBLAS";
+    if (row.auto_vs_best > 1.05)
+        warn += "  NOTE: gemm_auto > 5% slower than the faster path";
+    if (!row.error.empty())
+        warn += "  ERROR " + row.error;
 
-    std::printf("  %-3s %-5d %-6d %-6d %-4d %10.2f %10.2f %7.2f %7.3f %9.1e %3d/%-3d%s\n", od.key, m, n, k,
-        row.best_config, row.us, row.cublas_us, row.speedup, row.tbps, row.rel_err_vs_cublas, r4, r16, warn);
+    std::string const choice = row.auto_config == -1 ? "gemv"
+        : row.auto_config >= 0                      ? "cfg " + std::to_string(row.auto_config)
+                                                    : "-";
+    std::printf("  %-3s %-5d %-6d %-6d %-4d %9.2f %9s %9.2f %-7s %6s %9.2f %7.2f %7.2f %7.3f %9.1e %3d/%-3d%s\n",
+        od.key, m, n, k, row.best_config, row.us, fmt2(row.gemv_us).c_str(), row.auto_us, choice.c_str(),
+        fmt2(row.auto_vs_best).c_str(), row.cublas_us, row.speedup, row.auto_speedup, row.auto_tbps,
+        row.rel_err_vs_cublas, r4, r16, warn.c_str());
     ctx.rows.push_back(std::move(row));
+}
+
+// Per (op, n, k): the largest bench m at which the GEMV beat the best CUTLASS config (0: never);
+// shapes without a GEMV measurement are left out.
+struct Threshold
+{
+    std::string op;
+    int n, k, m;
+};
+
+std::vector<Threshold> gemv_thresholds(std::vector<BenchRow> const& rows)
+{
+    std::vector<Threshold> out;
+    for (auto const& r : rows)
+    {
+        if (!std::isfinite(r.gemv_us) || !std::isfinite(r.us))
+        {
+            continue;
+        }
+        auto it = std::find_if(out.begin(), out.end(),
+            [&](Threshold const& t) { return t.op == r.op && t.n == r.n && t.k == r.k; });
+        if (it == out.end())
+        {
+            out.push_back({r.op, r.n, r.k, 0});
+            it = out.end() - 1;
+        }
+        if (r.gemv_us < r.us)
+        {
+            it->m = std::max(it->m, r.m);
+        }
+    }
+    return out;
+}
+
+// The minimum over shapes; -1 when there is none.
+int gemv_threshold(std::vector<Threshold> const& t)
+{
+    int m = -1;
+    for (auto const& x : t)
+    {
+        m = m < 0 ? x.m : std::min(m, x.m);
+    }
+    return m;
 }
 
 bool run_bench(BenchCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
 {
-    std::vector<int> const ms = quick ? std::vector<int>{1, 128} : std::vector<int>{1, 16, 64, 128, 512, 4096};
+    std::vector<int> const ms
+        = quick ? std::vector<int>{1, 128} : std::vector<int>{1, 2, 3, 4, 16, 64, 128, 512, 4096};
     std::vector<std::pair<int, int>> const nks = quick
         ? std::vector<std::pair<int, int>>{{4096, 4096}}
         : std::vector<std::pair<int, int>>{{4096, 4096}, {8192, 8192}, {28672, 8192}, {8192, 28672}};
 
-    std::printf(
-        "== bench (median per-launch time of the best config vs cuBLAS FP16 on dequantized weights; no bias)\n");
+    std::printf("== bench (median per-launch time in us; no bias)\n"
+                "  cfg/us: best CUTLASS config; gemv_us: the GEMV (- where it cannot run); auto_us: gemm_auto, warm,\n"
+                "  choice = its cached choice; auto/best = auto_us / min(us, gemv_us); cublas_us: cuBLAS FP16 on the\n"
+                "  dequantized weights; x_best = cublas_us / us; x_auto = cublas_us / auto_us; TB/s of gemm_auto;\n"
+                "  vs_cublas: max|C_best - C_cublas| / max|C_cublas|\n");
     print_configs(ops);
-    std::printf("  %-3s %-5s %-6s %-6s %-4s %10s %10s %7s %7s %9s %7s\n", "op", "m", "n", "k", "cfg", "us", "cublas_us",
-        "speedup", "TB/s", "vs_cublas", "rot");
+    std::printf("  GEMV: %s; gemm_auto override: %d (-1 automatic)\n",
+        w4a16_sm90::has_gemv() ? ("m = 1.." + std::to_string(w4a16_sm90::gemv_max_m())).c_str() : "not in this build",
+        w4a16_sm90::gemv_max_m_override());
+    std::printf("  %-3s %-5s %-6s %-6s %-4s %9s %9s %9s %-7s %6s %9s %7s %7s %7s %9s %7s\n", "op", "m", "n", "k", "cfg",
+        "us", "gemv_us", "auto_us", "choice", "a/best", "cublas_us", "x_best", "x_auto", "TB/s", "vs_cublas", "rot");
     cudaStream_t const s = ctx.stream;
     uint64_t seed = 0xBE7C0000;
     for (OpDesc const& od : ops)
@@ -832,12 +1276,25 @@ bool run_bench(BenchCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
             }
         }
     }
-    std::printf("\n");
     bool ok = true;
+    double worst_auto = 0.0;
     for (auto const& r : ctx.rows)
     {
         ok = ok && r.error.empty();
+        if (std::isfinite(r.auto_vs_best))
+        {
+            worst_auto = std::max(worst_auto, r.auto_vs_best);
+        }
     }
+    auto const th = gemv_thresholds(ctx.rows);
+    for (auto const& t : th)
+    {
+        std::printf("  GEMV faster than the best CUTLASS config up to m = %d on %s n=%d k=%d\n", t.m, t.op.c_str(), t.n,
+            t.k);
+    }
+    int const tmin = gemv_threshold(th);
+    std::printf("== bench: gemv_threshold (min over shapes) %s; gemm_auto worst auto/best %.3f\n\n",
+        tmin < 0 ? "n/a (no GEMV measured)" : std::to_string(tmin).c_str(), worst_auto);
     return ok;
 }
 
@@ -854,7 +1311,7 @@ void usage(char const* argv0)
 }
 
 bool write_json(std::string const& path, cudaDeviceProp const& prop, int driver, int runtime, double tol,
-    std::vector<CheckRow> const& checks, std::vector<BenchRow> const& bench, bool ok)
+    std::vector<CheckRow> const& checks, std::vector<ApiCheck> const& api, std::vector<BenchRow> const& bench, bool ok)
 {
     std::FILE* f = std::fopen(path.c_str(), "w");
     if (!f)
@@ -869,6 +1326,9 @@ bool write_json(std::string const& path, cudaDeviceProp const& prop, int driver,
     j += "  \"cuda_runtime\": " + json_str(version_str(runtime)) + ",\n";
     j += "  \"l2_bytes\": " + std::to_string(prop.l2CacheSize) + ",\n";
     j += "  \"tolerance\": " + json_num(tol) + ",\n";
+    j += std::string("  \"has_gemv\": ") + (w4a16_sm90::has_gemv() ? "true" : "false") + ",\n";
+    j += "  \"gemv_max_m\": " + std::to_string(w4a16_sm90::gemv_max_m()) + ",\n";
+    j += "  \"gemv_max_m_override\": " + std::to_string(w4a16_sm90::gemv_max_m_override()) + ",\n";
     j += "  \"check\": [";
     for (size_t i = 0; i < checks.size(); ++i)
     {
@@ -877,6 +1337,7 @@ bool write_json(std::string const& path, cudaDeviceProp const& prop, int driver,
             + ", \"config\": " + std::to_string(r.config) + ", \"name\": " + json_str(r.name)
             + ", \"m\": " + std::to_string(r.m) + ", \"n\": " + std::to_string(r.n) + ", \"k\": " + std::to_string(r.k)
             + ", \"group_size\": " + std::to_string(r.group_size) + ", \"bias\": " + (r.bias ? "true" : "false")
+            + ", \"path\": " + json_str(r.path)
             + ", \"max_rel_err\": " + json_num(r.max_rel_err) + ", \"ok\": " + (r.ok ? "true" : "false")
             + (r.error.empty() ? "" : ", \"error\": " + json_str(r.error)) + "}";
     }
@@ -890,9 +1351,32 @@ bool write_json(std::string const& path, cudaDeviceProp const& prop, int driver,
             + std::to_string(r.group_size) + ", \"best_config\": " + std::to_string(r.best_config) + ", \"best_name\": "
             + json_str(r.best_name) + ", \"us\": " + json_num(r.us) + ", \"cublas_us\": " + json_num(r.cublas_us)
             + ", \"speedup\": " + json_num(r.speedup) + ", \"tbps\": " + json_num(r.tbps) + ", \"rel_err_vs_cublas\": "
-            + json_num(r.rel_err_vs_cublas) + (r.error.empty() ? "" : ", \"error\": " + json_str(r.error)) + "}";
+            + json_num(r.rel_err_vs_cublas) + ", \"gemv_us\": " + json_num(r.gemv_us) + ", \"gemv_tbps\": "
+            + json_num(r.gemv_tbps) + ", \"gemv_rel_err_vs_cublas\": " + json_num(r.gemv_rel_err_vs_cublas)
+            + ", \"auto_us\": " + json_num(r.auto_us) + ", \"auto_choice\": " + json_str(r.auto_choice)
+            + ", \"auto_config\": " + std::to_string(r.auto_config) + ", \"auto_vs_best\": " + json_num(r.auto_vs_best)
+            + ", \"auto_speedup\": " + json_num(r.auto_speedup) + ", \"auto_tbps\": " + json_num(r.auto_tbps)
+            + ", \"auto_rel_err_vs_cublas\": " + json_num(r.auto_rel_err_vs_cublas) + ", \"auto_profile_ms\": "
+            + json_num(r.auto_profile_ms) + (r.error.empty() ? "" : ", \"error\": " + json_str(r.error)) + "}";
     }
     j += bench.empty() ? "],\n" : "\n  ],\n";
+    auto const th = gemv_thresholds(bench);
+    int const tmin = gemv_threshold(th);
+    j += "  \"gemv_threshold\": " + (tmin < 0 ? std::string("null") : std::to_string(tmin)) + ",\n";
+    j += "  \"gemv_threshold_per_shape\": [";
+    for (size_t i = 0; i < th.size(); ++i)
+    {
+        j += std::string(i ? ", " : "") + "{\"op\": " + json_str(th[i].op) + ", \"n\": " + std::to_string(th[i].n)
+            + ", \"k\": " + std::to_string(th[i].k) + ", \"m\": " + std::to_string(th[i].m) + "}";
+    }
+    j += "],\n";
+    j += "  \"api_checks\": [";
+    for (size_t i = 0; i < api.size(); ++i)
+    {
+        j += std::string(i ? ",\n" : "\n") + "    {\"what\": " + json_str(api[i].what) + ", \"ok\": "
+            + (api[i].ok ? "true" : "false") + ", \"detail\": " + json_str(api[i].detail) + "}";
+    }
+    j += api.empty() ? "],\n" : "\n  ],\n";
     j += std::string("  \"ok\": ") + (ok ? "true" : "false") + "\n}\n";
     bool const written = std::fwrite(j.data(), 1, j.size(), f) == j.size();
     return (std::fclose(f) == 0) && written;
@@ -1018,13 +1502,14 @@ int real_main(int argc, char** argv)
         compiled_keys += std::string(compiled_keys.empty() ? "" : ",") + od.key + "("
             + std::to_string(w4a16_sm90::num_configs(od.op)) + " configs)";
     }
-    std::printf("compiled ops: %s\n\n", compiled_keys.c_str());
+    std::printf("compiled ops: %s; GEMV: %s\n\n", compiled_keys.c_str(),
+        w4a16_sm90::has_gemv() ? ("m = 1.." + std::to_string(w4a16_sm90::gemv_max_m())).c_str() : "no");
 
     cudaStream_t stream = nullptr;
     CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
 
     bool ok = true;
-    CheckCtx cctx{stream, tol, {}};
+    CheckCtx cctx{stream, tol, {}, {}};
     BenchCtx bctx{stream, nullptr, static_cast<size_t>(prop.l2CacheSize), tol, {}};
     std::string fatal;
     try
@@ -1051,7 +1536,7 @@ int real_main(int argc, char** argv)
         cublasDestroy(bctx.cublas);
     }
 
-    if (!json_path.empty() && !write_json(json_path, prop, driver, runtime, tol, cctx.rows, bctx.rows, ok))
+    if (!json_path.empty() && !write_json(json_path, prop, driver, runtime, tol, cctx.rows, cctx.api, bctx.rows, ok))
     {
         ok = false;
     }
