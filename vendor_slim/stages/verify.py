@@ -264,22 +264,35 @@ def _library(lock: dict[str, Any]) -> str:
     return lib
 
 
+def _us(v: Any) -> str:
+    return "-" if v is None else f"{float(v):.1f}"
+
+
 def bench_table(results: dict[str, Any]) -> str:
-    """The benchmark as a markdown table: best config per shape against cuBLAS FP16."""
+    """The benchmark as a markdown table: per shape the best CUTLASS config, the GEMV where it applies,
+    the dispatching entry point (gemm_auto) and cuBLAS FP16."""
     lines = [f"GPU: {results.get('gpu')} (cc {results.get('cc')}), driver {results.get('driver')}, "
-             f"CUDA runtime {results.get('cuda_runtime')}", "",
-             "| op | M | N | K | best config | W4A16 µs | cuBLAS FP16 µs | speedup | TB/s |",
-             "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
+             f"CUDA runtime {results.get('cuda_runtime')}; GEMV M range 1..{results.get('gemv_max_m', 0)}, "
+             f"measured GEMV/CUTLASS threshold: M <= {results.get('gemv_threshold')}", "",
+             "| op | M | N | K | best CUTLASS µs | GEMV µs | gemm_auto µs (choice) | cuBLAS FP16 µs | auto speedup "
+             "vs cuBLAS | auto / faster path |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
     for r in results.get("bench", []):
-        lines.append(f"| {r['op']} | {r['m']} | {r['n']} | {r['k']} | {r.get('best_name', '')} | {r['us']:.1f} | "
-                     f"{r['cublas_us']:.1f} | {r['speedup']:.2f} | {r['tbps']:.2f} |")
+        auto = r.get("auto_us")
+        choice = r.get("auto_choice") or ""
+        choice = "GEMV" if choice == "gemv" else "CUTLASS"
+        speed = f"{r['cublas_us'] / auto:.2f}" if auto else "-"
+        ratio = f"{r['auto_vs_best']:.3f}" if r.get("auto_vs_best") is not None else "-"
+        lines.append(f"| {r['op']} | {r['m']} | {r['n']} | {r['k']} | {_us(r['us'])} | {_us(r.get('gemv_us'))} | "
+                     f"{_us(auto)} ({choice}) | {_us(r['cublas_us'])} | {speed} | {ratio} |")
     checks = results.get("check", [])
     worst: dict[str, float] = {}
     for c in checks:
-        worst[c["op"]] = max(worst.get(c["op"], 0.0), float(c["max_rel_err"]))
+        key = f"{c['op']}/{c.get('path', 'cutlass')}"
+        worst[key] = max(worst.get(key, 0.0), float(c["max_rel_err"]))
     lines += ["", f"Correctness: {sum(1 for c in checks if c['ok'])} of {len(checks)} checks passed "
-              f"(tolerance {results.get('tolerance')} of max |ref|); worst relative error per op: "
-              + ", ".join(f"{op} {e:.2e}" for op, e in sorted(worst.items()))]
+              f"(tolerance {results.get('tolerance')} of max |ref|); worst relative error per op/path: "
+              + ", ".join(f"{k} {e:.2e}" for k, e in sorted(worst.items()))]
     return "\n".join(lines) + "\n"
 
 
@@ -300,7 +313,13 @@ def bench_plot(results: dict[str, Any], path: Path) -> bool:
     for ax, (n, k) in zip(axes[0], shapes, strict=True):
         for op in sorted({r["op"] for r in rows}):
             sel = sorted((r for r in rows if (r["n"], r["k"]) == (n, k) and r["op"] == op), key=lambda r: r["m"])
-            ax.plot([r["m"] for r in sel], [r["us"] for r in sel], "o-", label=f"W4A16 {op} (best config)")
+            ax.plot([r["m"] for r in sel], [r["us"] for r in sel], "o-", label=f"CUTLASS {op} (best config)")
+            g = [r for r in sel if r.get("gemv_us") is not None]
+            if g:
+                ax.plot([r["m"] for r in g], [r["gemv_us"] for r in g], "^-", label=f"GEMV {op}")
+            a = [r for r in sel if r.get("auto_us") is not None]
+            if a:
+                ax.plot([r["m"] for r in a], [r["auto_us"] for r in a], "x:", label=f"gemm_auto {op}")
         sel = sorted((r for r in rows if (r["n"], r["k"]) == (n, k)), key=lambda r: r["m"])
         ax.plot([r["m"] for r in sel], [r["cublas_us"] for r in sel], "s--", label="cuBLAS FP16")
         ax.set_xscale("log", base=2)
@@ -310,7 +329,7 @@ def bench_plot(results: dict[str, Any], path: Path) -> bool:
         ax.set_ylabel("µs (median)")
         ax.grid(True, alpha=0.3)
     axes[0][0].legend(fontsize=8)
-    fig.suptitle(f"{results.get('gpu')}: W4A16 SM90 GEMM vs cuBLAS FP16")
+    fig.suptitle(f"{results.get('gpu')}: W4A16 (CUTLASS SM90, GEMV, gemm_auto) vs cuBLAS FP16")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return True
