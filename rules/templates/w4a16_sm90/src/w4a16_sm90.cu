@@ -335,6 +335,23 @@ __global__ void add_bias_rows(half* C, half const* bias, long long total, int n)
     }
 }
 
+// Evicts the operands from L2 by streaming a 2x-L2 buffer through it with loads only: a memset
+// leaves dirty lines whose write-back then competes with a bandwidth-bound kernel (it made the
+// profiling pass pick CUTLASS over a faster GEMV at M=4 on an H100).
+__global__ void l2_evict_kernel(uint4 const* buf, size_t n, unsigned* sink)
+{
+    unsigned acc = 0;
+    for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n; i += size_t(gridDim.x) * blockDim.x)
+    {
+        uint4 const v = buf[i];
+        acc ^= v.x ^ v.y ^ v.z ^ v.w;
+    }
+    if (acc == 0x9e3779b9u) // practically never: keeps the loads alive
+    {
+        *sink = acc;
+    }
+}
+
 __global__ void spin_kernel(unsigned long long ns)
 {
     unsigned long long start = 0, now = 0;
@@ -598,9 +615,10 @@ public:
         int l2 = 0;
         if (cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, current_device()) == cudaSuccess && l2 > 0)
         {
-            if (cudaMalloc(&flush_, 2 * static_cast<size_t>(l2)) == cudaSuccess)
+            if (cudaMalloc(&flush_, 2 * static_cast<size_t>(l2) + 16) == cudaSuccess)
             {
                 flush_bytes_ = 2 * static_cast<size_t>(l2);
+                check_cuda(cudaMemsetAsync(flush_, 0, flush_bytes_ + 16, stream_), "L2 eviction buffer");
             }
             else
             {
@@ -657,7 +675,9 @@ public:
             {
                 if (flush_ != nullptr)
                 {
-                    check_cuda(cudaMemsetAsync(flush_, r & 1, flush_bytes_, stream_), "L2 flush");
+                    l2_evict_kernel<<<1024, 256, 0, stream_>>>(static_cast<uint4 const*>(flush_),
+                        flush_bytes_ / sizeof(uint4), reinterpret_cast<unsigned*>(static_cast<char*>(flush_) + flush_bytes_));
+                    check_cuda(cudaGetLastError(), "L2 eviction");
                 }
                 check_cuda(cudaEventRecord(events_[2 * r], stream_), "cudaEventRecord");
                 launch();
@@ -715,27 +735,79 @@ AutoChoice profile_shape(AutoKey const& key, Entry const& e, QuantOp op, bool ge
     choice.gemv_us = NAN;
     choice.gemv_fastest = false;
     std::string failures;
+    // Candidates: every CUTLASS config (id >= 0) and the GEMV (id -1) where it applies.
+    std::vector<int> ids;
     int const nconf = static_cast<int>(e.configs.size());
     for (int ci = 0; ci < nconf; ++ci)
     {
+        ids.push_back(ci);
+    }
+    if (gemv_ok)
+    {
+        ids.push_back(-1);
+    }
+    auto launch_id = [&](int id)
+    {
+        if (id < 0)
+        {
+            launch_gemv(A, B_preprocessed, scales, zeros, bias, C, m, n, k, group_size, stream);
+        }
+        else
+        {
+            launch_gemm(e, op, A, B_preprocessed, scales, zeros, bias, C, m, n, k, group_size, workspace,
+                workspace_bytes, stream, id);
+        }
+    };
+    // Round 1: one median per candidate. Round 2: the candidates within 15 % of the best are timed
+    // again, interleaved, three more times; each keeps the median of its four medians. A single
+    // short round picks the wrong one of near-equal candidates too often (measured on H100).
+    std::map<int, std::vector<double>> times;
+    for (int id : ids)
+    {
         try
         {
-            double const us = prof.median_us(
-                [&]
-                {
-                    launch_gemm(e, op, A, B_preprocessed, scales, zeros, bias, C, m, n, k, group_size, workspace,
-                        workspace_bytes, stream, ci);
-                });
-            if (us < choice.best_us)
-            {
-                choice.best_us = us;
-                choice.best_config = ci;
-            }
+            times[id].push_back(prof.median_us([&] { launch_id(id); }));
         }
         catch (std::exception const& ex)
         {
             (void) cudaGetLastError();
-            failures += " config " + std::to_string(ci) + ": " + ex.what() + ";";
+            failures += (id < 0 ? std::string(" gemv: ") : " config " + std::to_string(id) + ": ") + ex.what() + ";";
+        }
+    }
+    double first_best = INFINITY;
+    for (auto const& [id, t] : times)
+    {
+        first_best = std::min(first_best, t[0]);
+    }
+    std::vector<int> finalists;
+    for (auto const& [id, t] : times)
+    {
+        if (t[0] <= 1.15 * first_best)
+        {
+            finalists.push_back(id);
+        }
+    }
+    for (int round = 0; round < 3 && finalists.size() > 1; ++round)
+    {
+        for (int id : finalists)
+        {
+            times[id].push_back(prof.median_us([&] { launch_id(id); }));
+        }
+    }
+    for (auto& [id, t] : times)
+    {
+        std::sort(t.begin(), t.end());
+        double const med = t.size() % 2 ? t[t.size() / 2] : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
+        bool const finalist = std::find(finalists.begin(), finalists.end(), id) != finalists.end();
+        double const score = finalist ? med : t[0] * 1e6; // non-finalists only count when alone
+        if (id < 0)
+        {
+            choice.gemv_us = med;
+        }
+        else if (score < choice.best_us)
+        {
+            choice.best_us = score;
+            choice.best_config = id;
         }
     }
     if (choice.best_config < 0)
@@ -743,18 +815,15 @@ AutoChoice profile_shape(AutoKey const& key, Entry const& e, QuantOp op, bool ge
         throw std::runtime_error(std::string("w4a16_sm90: gemm_auto(") + op_name(op) + "): no CUTLASS config ran (m="
             + std::to_string(m) + ", n=" + std::to_string(n) + ", k=" + std::to_string(k) + "):" + failures);
     }
-    if (gemv_ok)
+    if (times.count(choice.best_config) && std::find(finalists.begin(), finalists.end(), choice.best_config)
+        == finalists.end())
     {
-        try
-        {
-            choice.gemv_us = prof.median_us(
-                [&] { launch_gemv(A, B_preprocessed, scales, zeros, bias, C, m, n, k, group_size, stream); });
-            choice.gemv_fastest = choice.gemv_us < choice.best_us;
-        }
-        catch (std::exception const&)
-        {
-            (void) cudaGetLastError(); // the GEMV is skipped; CUTLASS it is
-        }
+        choice.best_us = times[choice.best_config][0]; // the best CUTLASS config was no finalist: its own time
+    }
+    if (gemv_ok && times.count(-1))
+    {
+        choice.gemv_fastest
+            = std::find(finalists.begin(), finalists.end(), -1) != finalists.end() && choice.gemv_us < choice.best_us;
     }
     std::lock_guard<std::mutex> lock(cache.mutex);
     cache.map.emplace(key, choice);
