@@ -261,6 +261,7 @@ sources = ["src/synapi.cu"]
 public_headers = ["include/synapi/synapi.h"]
 test_sources = ["test/synlib_test.cu"]
 config_header = "include/synapi/config.h"
+api_namespace = "synapi"
 """
 
 

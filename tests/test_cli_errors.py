@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import no_traceback, run_cli
+from tests.helpers import NEEDS_PERMISSIONS, no_traceback, permission_prefix, run_cli
 from tests.synth import make_tree
 
 
@@ -38,16 +37,24 @@ def test_trtllm_is_a_file(tmp_path: Path) -> None:
     assert r.code == 2 and "not a directory" in r.err and no_traceback(r)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any directory; permission bits cannot deny it")
-def test_trtllm_unreadable(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", [0o000, 0o444])
+def test_trtllm_unreadable(tmp_path: Path, mode: int) -> None:
+    """0o000: click's readability check of the option answers; 0o444 (readable, not searchable): ours."""
+    prefix = permission_prefix()  # as root: without the capabilities that bypass permission bits
+    if prefix is None:
+        pytest.skip(NEEDS_PERMISSIONS)
     d = tmp_path / "locked"
     d.mkdir()
-    d.chmod(0)
+    d.chmod(mode)
     try:
-        r = run_cli("kernels", "--trtllm", d)
+        r = run_cli("kernels", "--trtllm", d, prefix=prefix)
     finally:
         d.chmod(0o755)
-    assert r.code == 2 and "permission denied" in r.err and no_traceback(r)
+    assert r.code == 2 and no_traceback(r), r.err
+    if mode == 0:
+        assert f"Invalid value for '--trtllm': Path '{d}' is not readable" in r.err
+    else:
+        assert f"--trtllm {d}: permission denied (cannot list the directory)" in r.err
 
 
 def test_unrecognised_tree_names_markers(tmp_path: Path) -> None:

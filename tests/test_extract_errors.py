@@ -343,9 +343,6 @@ def test_rules_path_leaving_out_is_refused(tmp_path: Path, cache: Path) -> None:
     assert not (tmp_path / "escaped.h").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="rules.py does not validate emit.config_header / stubs.include as "
-                   "relative paths, and target.write_staging writes them under the cache unchecked (issue 6 "
-                   "containment; those modules are outside this change)")
 def test_rules_path_leaving_the_cache_is_refused_before_writing(tmp_path: Path, cache: Path) -> None:
     up = make_extract_tree(tmp_path / "up")
     _no_config_include(up)

@@ -36,8 +36,9 @@ def _sh(*cmd: str | Path, cwd: Path | None = None) -> str:
 
 
 def _build(tree: Path, build: Path, hide: bool) -> Path:
+    hide_flag = f"-DSYNLIB_HIDE_UPSTREAM_SYMBOLS={'ON' if hide else 'OFF'}"
     _sh("cmake", "-S", tree, "-B", build, "-G", "Ninja", f"-DCMAKE_CUDA_COMPILER={nvcc.nvcc_path()}",
-        "-DBUILD_SHARED_LIBS=ON", "-DSYNLIB_BUILD_TESTS=OFF", f"-DSYNLIB_HIDE_UPSTREAM_SYMBOLS={'ON' if hide else 'OFF'}")
+        "-DBUILD_SHARED_LIBS=ON", "-DSYNLIB_BUILD_TESTS=OFF", hide_flag)
     _sh("cmake", "--build", build)
     return build / "libsynlib.so"
 

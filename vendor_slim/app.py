@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -189,6 +190,14 @@ _CUDA_LIBS = {"cuda_runtime_api.h": "CUDA::cudart", "cuda_runtime.h": "CUDA::cud
               "cublasLt.h": "CUDA::cublasLt", "cublas_api.h": "CUDA::cublas", "cublas_v2.h": "CUDA::cublas"}
 
 
+def public_remote(remote: str | None) -> str | None:
+    """A remote worth recording: a URL (scheme:// or user@host:path); a local path is a machine path."""
+    if remote and (("://" in remote and not remote.startswith("file:"))
+                   or re.match(r"^[\w.-]+@[\w.-]+:", remote)):
+        return remote
+    return None
+
+
 def emit_input(t: Target) -> EmitInput:
     """Map the analysed target onto what the emitted tree holds."""
     roots = t.src.roots
@@ -206,8 +215,8 @@ def emit_input(t: Target) -> EmitInput:
     upstreams = []
     for name, root, repo in (("trtllm", roots.trtllm, t.src.path), ("cutlass", roots.cutlass, roots.cutlass)):
         g = git_info(repo)
-        upstreams.append(Upstream(name, root, repo, t.src.layout if name == "trtllm" else None, g.remote,
-                                  g.commit, g.dirty))
+        upstreams.append(Upstream(name, root, repo, t.src.layout if name == "trtllm" else None,
+                                  public_remote(g.remote), g.commit, g.dirty))
     emit = t.rules.emit
     library = emit.library if emit else t.rules.target.name.replace("-", "_")
     rules_rel = (f"rules/{t.rules.path.relative_to(RULES_DIR).as_posix()}"
@@ -222,6 +231,7 @@ def emit_input(t: Target) -> EmitInput:
         link_sources=t.link.pulled_by, quant_ops=t.quant_ops, rules_path=rules_rel,
         rules_sha256=t.rules.sha256, generator_path=str(t.src.generator.relative_to(t.src.path)),
         generator_args=t.src.generator_args,
+        api_namespace=emit.api_namespace if emit else "",
         gemv=None if t.gemv is None else {
             "function": t.rules.gemv.function if t.rules.gemv else "",
             "args": list(t.gemv.args), "max_m": t.gemv.max_m,

@@ -233,5 +233,53 @@ def verify(directory: Path, jobs: int | None, no_build: bool, run_tests: bool, a
         raise CheckFailed(f"verify failed for {directory}:\n" + "\n".join(f"- {p}" for p in report.problems))
 
 
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--repo", type=click.Path(path_type=Path), default=None,
+              help="The git repository to publish to (created if absent; default: DIRECTORY itself). Its work "
+                   "tree is replaced by the tree's files, its .git kept.")
+@click.option("--tag", default=None, help="Also create this annotated tag on the published commit.")
+@click.option("--message", "-m", "text", default=None,
+              help="Commit message (default: a title and summary from the lock); the provenance trailers are "
+                   "always appended.")
+@handled
+def publish(directory: Path, repo: Path | None, tag: str | None, text: str | None) -> None:
+    """Commit an emitted tree to a git repository, with provenance trailers from its lock."""
+    from vendor_slim.keepup import publish as run_publish
+
+    res = run_publish(directory, repo, tag, text)
+    tagged = f"; tagged {res.tag}" if res.tag else ""
+    if res.state == "unchanged":
+        click.echo(f"nothing to publish: {res.repo} already holds this tree at {res.commit[:12]}{tagged}")
+    else:
+        made = " (new repository)" if res.created else ""
+        click.echo(f"{res.repo}: published {res.commit[:12]}{made}, {res.files} files{tagged}")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@trtllm_option
+@click.option("--rules", type=click.Path(path_type=Path), default=None,
+              help="Rules file (default: the one the lock names, if it is one of rules/, else rules/w4a16_sm90.toml).")
+@jobs_option
+@click.option("--json", "as_json", is_flag=True, help="Print the diff as a JSON document.")
+@handled
+def diff(directory: Path, trtllm: Path, cutlass: Path | None, rules: Path | None, jobs: int | None,
+         as_json: bool) -> None:
+    """What extracting from another upstream tree would change in DIRECTORY (nothing is written)."""
+    from vendor_slim.keepup import diff as run_diff
+    from vendor_slim.stages.diff import format_diff
+
+    doc = run_diff(directory, trtllm, cutlass, rules, jobs or os.cpu_count() or 1)
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        click.echo(format_diff(doc), nl=False)
+    if not doc["complete"]:
+        click.echo("vendor-slim: warning: only the kernels were compared; the files were not, because the new "
+                   "tree cannot be extracted (see file_diff_error)", err=True)
+
+
 def main() -> None:
     cli(prog_name="vendor-slim")

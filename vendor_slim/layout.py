@@ -7,6 +7,7 @@ two cannot drift apart.
 from __future__ import annotations
 
 LOCK_NAME = "vendor.lock.json"
+GIT_DIR = ".git"  # `publish` may make the tree its own repository: never part of the tree, always kept
 THIRD_PARTY = "third_party"
 GENERATED_DIR = "src/generated"
 STUB_DIR = f"{THIRD_PARTY}/stubs"
@@ -28,3 +29,7 @@ def command(template: tuple[str, ...], **values: str) -> list[str]:
 
 def test_program(library: str) -> str:
     return f"{library}_test"
+
+
+def in_git_dir(rel: str) -> bool:
+    return rel == GIT_DIR or rel.startswith(GIT_DIR + "/")

@@ -299,6 +299,16 @@ def rules_from_data(data: dict[str, Any], path: Path, sha256: str = "") -> Rules
         for op in rules.select.default_quant_ops:
             if op not in rules.quant_ops:
                 errors.append(f"select.default_quant_ops: unknown quant op {op!r}")
+        paths = [("emit.config_header", rules.emit.config_header)] if rules.emit else []
+        if rules.emit:
+            paths += [(f"emit.{k}", v) for k in ("sources", "public_headers", "test_sources")
+                      for v in getattr(rules.emit, k)]
+        paths += [(f"stubs[{i}].include", s.include) for i, s in enumerate(rules.stubs)]
+        for key, value in paths:
+            parts = value.split("/")
+            if value.startswith("/") or "\\" in value or any(p in ("", ".", "..") for p in parts):
+                errors.append(f"{key}: {value!r} is not a plain relative path inside the emitted tree "
+                              "(no '..', no leading '/')")
         clash = set(rules.target.defines) & set(rules.target.forbidden_defines)
         if clash:
             errors.append(f"target.defines: {', '.join(sorted(clash))} is forbidden for this target")

@@ -43,9 +43,15 @@ def _errors(what: str) -> Iterator[None]:
                                 output=out) from exc
 
 
-def blob_id(data: bytes) -> str:
-    """The object id git gives a file with these bytes (SHA-1 object format)."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+def blob_id(data: bytes, object_format: str = "sha1") -> str:
+    """The object id git gives a file with these bytes (in a sha1 or sha256 repository)."""
+    return hashlib.new(object_format, b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def object_format(r: Repo) -> str:
+    """sha1 or sha256 (`git rev-parse --show-object-format`; older git knows only sha1)."""
+    return "sha256" if r.ok("rev-parse", "--show-object-format") and r.run(
+        "rev-parse", "--show-object-format", what="reading the object format") == "sha256" else "sha1"
 
 
 @dataclass
@@ -123,8 +129,13 @@ def staged_changes(r: Repo) -> list[str]:
     return [line for line in out.splitlines() if line]
 
 
-def valid_tag_name(r: Repo, tag: str) -> bool:
-    return r.ok("check-ref-format", f"refs/tags/{tag}")
+def valid_tag_name(tag: str) -> bool:
+    git = _git()
+    try:
+        git.Git().execute(["git", "check-ref-format", f"refs/tags/{tag}"])
+    except git.GitCommandError:
+        return False
+    return not tag.startswith("-")
 
 
 def tag_exists(r: Repo, tag: str) -> bool:
@@ -168,24 +179,26 @@ def _config(r: Repo, key: str) -> str | None:
     return str(value) or None
 
 
-def identity_options(r: Repo) -> list[str]:
-    """`-c user.name=... -c user.email=...` for what neither the git configuration nor the environment
-    gives: a fixed vendor-slim identity rather than one git would guess from the host name."""
-    opts: list[str] = []
-    if not _config(r, "user.name") and not (os.environ.get("GIT_AUTHOR_NAME") and os.environ.get("GIT_COMMITTER_NAME")):
-        opts += ["-c", f"user.name={DEFAULT_NAME}"]
-    if not _config(r, "user.email") and not (
-        os.environ.get("GIT_AUTHOR_EMAIL") and os.environ.get("GIT_COMMITTER_EMAIL")
-    ):
-        opts += ["-c", f"user.email={DEFAULT_EMAIL}"]
-    return opts
+def identity_env(r: Repo) -> dict[str, str]:
+    """Author and committer as git would take them (environment, then author./committer., then user.
+    configuration, then $EMAIL), with a fixed vendor-slim identity for whatever none of them gives, rather
+    than one git would guess from the host name (or refuse to guess)."""
+    env: dict[str, str] = {}
+    for role in ("author", "committer"):
+        up = role.upper()
+        name = os.environ.get(f"GIT_{up}_NAME") or _config(r, f"{role}.name") or _config(r, "user.name")
+        email = (os.environ.get(f"GIT_{up}_EMAIL") or _config(r, f"{role}.email") or _config(r, "user.email")
+                 or os.environ.get("EMAIL"))
+        env[f"GIT_{up}_NAME"] = name or DEFAULT_NAME
+        env[f"GIT_{up}_EMAIL"] = email or DEFAULT_EMAIL
+    return env
 
 
 def commit(r: Repo, message: str) -> str:
     """Commit the index as it is (hooks do not run: the tree must be committed as it was checked)."""
     with _errors("committing"), _stdin(message) as stdin:
-        r.handle.git.execute(["git", *_OPTS, *identity_options(r), "commit", "--quiet", "--no-verify",
-                              "--cleanup=verbatim", "-F", "-"], istream=stdin)
+        r.handle.git.execute(["git", *_OPTS, "commit", "--quiet", "--no-verify", "--cleanup=verbatim", "-F", "-"],
+                             istream=stdin, env=identity_env(r))
     return head(r)
 
 
@@ -200,8 +213,8 @@ def _stdin(text: str) -> Iterator[Any]:
 def tag(r: Repo, name: str, message: str, target: str) -> None:
     """An annotated tag NAME on TARGET."""
     with _errors(f"creating the tag {name}"), _stdin(message) as stdin:
-        r.handle.git.execute(["git", *_OPTS, *identity_options(r), "tag", "--annotate", "--cleanup=verbatim",
-                              "-F", "-", name, target], istream=stdin)
+        r.handle.git.execute(["git", *_OPTS, "tag", "--annotate", "--cleanup=verbatim", "-F", "-", name, target],
+                             istream=stdin, env=identity_env(r))
 
 
 def clear_work_tree(path: Path) -> None:

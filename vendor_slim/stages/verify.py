@@ -22,7 +22,7 @@ from typing import Any
 from vendor_slim.adapters import cmake
 from vendor_slim.adapters.nvcc import nvcc_path
 from vendor_slim.errors import BadInput
-from vendor_slim.layout import BENCH, BUILD, CONFIGURE, LOCK_NAME, command, test_program
+from vendor_slim.layout import BENCH, BUILD, CONFIGURE, LOCK_NAME, command, in_git_dir, test_program
 
 TU_PEAK_GB = 8.6  # a CUTLASS SM90 launcher TU peaks at up to this much memory (nvcc 13.0)
 SYSTEM_PREFIXES = ("/usr/", "/lib/", "/lib64/", "/opt/")
@@ -104,7 +104,7 @@ def check_lock(tree: Path, lock: dict[str, Any]) -> LockCheck:
             res.edited.append(rel)
     for p in sorted(tree.rglob("*")):
         rel = p.relative_to(tree).as_posix()
-        if (p.is_file() or p.is_symlink()) and rel != LOCK_NAME and rel not in listed:
+        if (p.is_file() or p.is_symlink()) and rel != LOCK_NAME and rel not in listed and not in_git_dir(rel):
             res.extra.append(rel)
     res.ok = not (res.edited or res.missing or res.extra)
     return res
