@@ -20,7 +20,7 @@ from pathlib import Path
 from vendor_slim.adapters.libclang.tokens import Lexed, Tok, lex
 from vendor_slim.errors import BadInput
 from vendor_slim.rules import GemvRule
-from vendor_slim.stages.instantiations import join
+from vendor_slim.stages.instantiations import join, split_directives
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,6 @@ class GemvSelection:
     sources: tuple[Path, ...]  # the dispatcher TU(s) holding that instantiation
     candidates: tuple[tuple[Path, tuple[str, ...]], ...]  # every dispatcher TU and its arguments
     max_m: int
-
-
-def _code(lexed: Lexed) -> list[Tok]:
-    skipped = lexed.skipped
-    return [t for t in lexed.tokens if t.kind != "comment"
-            and not any(a <= t.line <= b for a, b in skipped)]
 
 
 def _call_args(toks: Sequence[Tok], open_idx: int) -> tuple[list[list[Tok]], int]:
@@ -70,26 +64,9 @@ def invocations(toks: Sequence[Tok], name: str) -> list[tuple[int, list[str]]]:
 
 
 def _strip_directives(lexed: Lexed) -> tuple[list[Tok], list[list[Tok]]]:
-    code = _code(lexed)
-    lines = lexed.lines
-    directives: list[list[Tok]] = []
-    rest: list[Tok] = []
-    i = 0
-    while i < len(code):
-        t = code[i]
-        if t.spelling == "#" and (i == 0 or code[i - 1].line != t.line):
-            end = t.line
-            while end - 1 < len(lines) and lines[end - 1].rstrip().endswith("\\"):
-                end += 1
-            j = i
-            while j < len(code) and code[j].line <= end:
-                j += 1
-            directives.append(code[i:j])
-            i = j
-            continue
-        rest.append(t)
-        i += 1
-    return rest, directives
+    """Code tokens outside the preprocessor's skipped ranges, and the directives."""
+    code, directives = split_directives(lexed)
+    return [t for t in code if not any(a <= t.line <= b for a, b in lexed.skipped)], directives
 
 
 _COND_TOKENS = re.compile(r"^(\d+|[A-Za-z_]\w*|>=|<=|==|!=|&&|\|\||[<>()!])$")

@@ -37,7 +37,7 @@ def _angle_delta(spelling: str) -> int:
     return {"<": 1, ">": -1, ">>": -2}.get(spelling, 0)
 
 
-def _split_directives(lexed: Lexed) -> tuple[list[Tok], list[list[Tok]]]:
+def split_directives(lexed: Lexed) -> tuple[list[Tok], list[list[Tok]]]:
     """Code tokens, and preprocessor directives (each a token list), comments dropped."""
     code: list[Tok] = []
     directives: list[list[Tok]] = []
@@ -156,7 +156,7 @@ def _ints(toks: Sequence[Tok]) -> tuple[int, ...]:
 
 def parse_generated(lexed: Lexed, file: str, arg_fields: Sequence[str]) -> ParsedFile:
     """Explicit instantiations of `lexed`, in order, with their enclosing namespaces and fields."""
-    code, directives = _split_directives(lexed)
+    code, directives = split_directives(lexed)
     first_code_line = code[0].line if code else 1 << 30
     preamble = tuple(
         join(d) for d in directives if len(d) > 2 and d[1].spelling == "include" and d[0].line < first_code_line

@@ -12,7 +12,7 @@ keyed by its USR, taken from the template pattern for a specialization, so that
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,38 +159,37 @@ class _Walker:
             stack.extend(node.get_children())
 
 
-def _main_definitions(tu: Any, main: str) -> list[Any]:
-    """Definitions that sit in the TU's own file, and its explicit class template instantiations."""
-    out: list[Any] = []
+def _declarations(tu: Any) -> Iterator[Any]:
+    """Every declaration at namespace scope (namespaces and linkage specs opened), and the members of
+    classes defined there."""
     stack = list(tu.cursor.get_children())
     while stack:
         c = stack.pop()
-        kind = c.kind.name
-        if kind in _SCOPES:
+        if c.kind.name in _SCOPES:
             stack.extend(c.get_children())
             continue
+        yield c
+        if c.kind.name in _CLASSES and c.specialized_template is None and c.is_definition():
+            stack.extend(ch for ch in c.get_children() if ch.kind.name in _FUNCS)
+
+
+def _main_definitions(tu: Any, main: str) -> list[Any]:
+    """Definitions that sit in the TU's own file, and its explicit class template instantiations."""
+    out: list[Any] = []
+    for c in _declarations(tu):
         if _file(c) != main:
             continue
+        kind = c.kind.name
         if kind in _CLASSES and c.specialized_template is not None:
             out.append(c)  # `template class X<...>;` (or a specialization): its members are defined here
         elif kind in (*_FUNCS, "VAR_DECL") and c.is_definition():
             out.append(c)
-        elif kind in _CLASSES and c.is_definition():
-            stack.extend(ch for ch in c.get_children() if ch.kind.name in _FUNCS)
     return out
 
 
 def _function_templates(tu: Any, qualified: set[str]) -> list[Any]:
-    out: list[Any] = []
-    stack = list(tu.cursor.get_children())
-    while stack:
-        c = stack.pop()
-        kind = c.kind.name
-        if kind in _SCOPES:
-            stack.extend(c.get_children())
-        elif kind == "FUNCTION_TEMPLATE" and c.is_definition() and _qualified(c) in qualified:
-            out.append(c)
-    return out
+    return [c for c in _declarations(tu)
+            if c.kind.name == "FUNCTION_TEMPLATE" and c.is_definition() and _qualified(c) in qualified]
 
 
 def symbol_facts(
