@@ -100,3 +100,42 @@ def test_emitted_readme_shows_the_commands_verify_runs(c2_tree: Path) -> None:
     vals = {"src": ".", "build": "build", "jobs": "4", "test": "w4a16_sm90_test"}
     assert " ".join(command(CONFIGURE, **vals)) in readme
     assert " ".join(command(BUILD, **vals)) in readme
+
+
+def _linked_copy(c2_root: Path, dest: Path) -> Path:
+    """A copy of C2 made of hard links (fast, no space); a file replaced in it leaves C2 untouched."""
+    subprocess.run(["cp", "-al", str(c2_root), str(dest)], check=True)
+    return dest
+
+
+HEADER = "cpp/include/tensorrt_llm/common/stringUtils.h"  # read by every TU of the target
+
+
+def test_c2_symlink_out_of_the_roots_is_refused(c2_root: Path, tmp_path: Path) -> None:
+    tree = _linked_copy(c2_root, tmp_path / "c2")
+    outside = tmp_path / "outside" / "stringUtils.h"
+    outside.parent.mkdir()
+    outside.write_bytes((c2_root / HEADER).read_bytes())
+    (tree / HEADER).unlink()
+    (tree / HEADER).symlink_to(outside)
+    out = tmp_path / "out"
+    r = run_cli("extract", "--trtllm", tree, "--out", out)
+    assert r.code == 2 and no_traceback(r), r.err
+    assert "symbolic link" in r.err and str(tree / HEADER) in r.err and "include chain:" in r.err
+    assert not out.exists()
+
+
+def test_c2_symlink_inside_the_roots_is_followed(c2_root: Path, tmp_path: Path) -> None:
+    tree = _linked_copy(c2_root, tmp_path / "c2")
+    real = tree / "cpp/include/tensorrt_llm/common/stringUtils_real.h"
+    real.write_bytes((c2_root / HEADER).read_bytes())
+    (tree / HEADER).unlink()
+    (tree / HEADER).symlink_to(real)
+    out = tmp_path / "out"
+    r = run_cli("extract", "--trtllm", tree, "--out", out)
+    assert r.code == 0, r.err
+    vendored = out / "third_party/tensorrt_llm/include/tensorrt_llm/common/stringUtils.h"
+    assert vendored.is_file() and not vendored.is_symlink()
+    assert vendored.read_bytes() == (c2_root / HEADER).read_bytes()
+    lock = json.loads((out / "vendor.lock.json").read_text())
+    assert "third_party/tensorrt_llm/include/tensorrt_llm/common/stringUtils.h" in {f["path"] for f in lock["files"]}
