@@ -48,7 +48,10 @@ def test_c2_link_closure_is_computed(c2_tree: Path) -> None:
     assert not (c2_tree / "third_party/tensorrt_llm/tensorrt_llm/common/assert.cpp").exists()
     assert len(lock["kernels"]) == 21
     roles = {t["role"] for t in lock["tus"]}
-    assert roles == {"runner", "launcher", "api", "link"}
+    assert roles == {"runner", "launcher", "gemv", "api", "link"}
+    gemv = [t["path"] for t in lock["tus"] if t["role"] == "gemv"]
+    assert [p.rsplit("/", 1)[-1] for p in gemv] == ["kernelDispatcherFp16Int4GroupwiseColumnMajorFalse.cu"]
+    assert lock["gemv"]["max_m"] == 4
 
 
 def test_c2_files_are_byte_identical_and_listed(c2_tree: Path, c2_root: Path) -> None:
