@@ -254,6 +254,10 @@ EXTRACT_RULES_EXTRA = """\
 include = "ExtProduct.h"
 text = "#pragma once\\n#define EXT_PRODUCT_VERSION 1\\n"
 
+[[stubs]]
+include = "NobodyIncludes.h"
+text = "#pragma once\\n"
+
 [emit]
 templates = "templates"
 library = "synlib"

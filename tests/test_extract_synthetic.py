@@ -47,6 +47,7 @@ def test_tree_contents_stub_and_device_only_header(extracted: tuple[Path, Path, 
     # every file but the lock is listed, and nothing else
     assert set(by_path) == set(_files(out)) - {"vendor.lock.json"}
     assert by_path["third_party/stubs/ExtProduct.h"]["role"] == "stub"
+    assert "third_party/stubs/NobodyIncludes.h" not in by_path  # declared, absent, but read by no compile
     # read only by the device pass (under __CUDA_ARCH__), still vendored
     assert by_path["third_party/tensorrt_llm/syn/device_only.h"]["role"] == "header"
     # upstream files are byte-identical and keep their upstream relative path

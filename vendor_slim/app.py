@@ -217,14 +217,19 @@ def emit_input(t: Target) -> EmitInput:
         g = git_info(repo)
         upstreams.append(Upstream(name, root, repo, t.src.layout if name == "trtllm" else None,
                                   public_remote(g.remote), g.commit, g.dirty))
+    # a stub is emitted only where a compile reads it: the rules may declare stubs other trees need
+    read = {p for c in t.closure.tus for p in (*c.files, *c.external)}
+    stubs_read = {f for f in t.files if f.role == "stub" and t.staging / f.path in read}
     emit = t.rules.emit
     library = emit.library if emit else t.rules.target.name.replace("-", "_")
     rules_rel = (f"rules/{t.rules.path.relative_to(RULES_DIR).as_posix()}"
                  if RULES_DIR in t.rules.path.parents else t.rules.path.name)
     return EmitInput(
         name=t.rules.target.name, library=library, upstreams=tuple(upstreams),
-        vendored=tuple(vendored), tool_files=t.files, staging=t.staging, tus=t.tus,
-        include_dirs=t.spec.include_dirs, defines=t.spec.defines, std=t.spec.std, cuda_arch=t.spec.cuda_arch,
+        vendored=tuple(vendored), tool_files=tuple(f for f in t.files if f.role != "stub" or f in stubs_read),
+        staging=t.staging, tus=t.tus,
+        include_dirs=tuple(d for d in t.spec.include_dirs if d != t.staging / STUB_DIR or stubs_read),
+        defines=t.spec.defines, std=t.spec.std, cuda_arch=t.spec.cuda_arch,
         cuda_flags=t.rules.target.cuda_flags, link_libraries=tuple(libs),
         test_sources=emit.test_sources if emit else (), test_libraries=emit.test_libraries if emit else (),
         public_headers=emit.public_headers if emit else (), kernels=t.keep, kernel_tus=t.groups,
