@@ -517,6 +517,9 @@ def _same_tree(out: Path, files: Sequence[OutFile], lock: str) -> bool:
 def _temp_dir(parent: Path, name: str) -> Iterator[Path]:
     try:
         tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{name}-", dir=parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it 0700; the tree's folder gets the usual mode
     except OSError as exc:
         raise BadInput(f"--out {parent / name}: cannot write into {parent}: {_why(exc)}") from exc
     try:

@@ -148,6 +148,7 @@ class _SourceIndex:
             if f.endswith(SOURCE_SUFFIXES) and os.path.realpath(os.path.join(dp, f)) not in skip
         )
         self._text: dict[Path, str] = {}
+        self.unreadable: list[Path] = []
 
     def text(self, p: Path) -> str:
         if p not in self._text:
@@ -155,6 +156,7 @@ class _SourceIndex:
                 self._text[p] = p.read_text(errors="replace")
             except OSError:
                 self._text[p] = ""
+                self.unreadable.append(p)
         return self._text[p]
 
     def candidates(self, use: SymbolUse) -> list[Path]:
@@ -209,7 +211,10 @@ def link_closure(jobs: Sequence[SymbolJob], roots: Roots, search_root: Path, spe
                 facts[cand] = cf
                 break
         if found is None:
-            unresolved[use.key] = f"{use.name} (declared in {use.declared_in}; used by {user})"
+            why = f"{use.name} (declared in {use.declared_in}; used by {user})"
+            if index.unreadable:  # the definition may be in a source that could not be read
+                why += f"; {len(index.unreadable)} source(s) could not be read, e.g. {index.unreadable[0]}"
+            unresolved[use.key] = why
             continue
         chosen.append(found)
         defined |= set(facts[found].defines)
