@@ -59,3 +59,30 @@ def permission_prefix() -> list[str] | None:
 
 
 NEEDS_PERMISSIONS = "running as root, and setpriv cannot drop CAP_DAC_OVERRIDE here: permission bits cannot deny root"
+
+
+def mutate(base: dict[str, Any], path: list[str], value: object) -> dict[str, Any]:
+    """A copy of nested TOML-like data with the value at `path` replaced (tables copied on the way)."""
+    out = dict(base)
+    cur = out
+    for k in path[:-1]:
+        nxt = cur.get(k)
+        cur[k] = dict(nxt) if isinstance(nxt, dict) else {}
+        cur = cur[k]
+    cur[path[-1]] = value
+    return out
+
+
+# Hand edits of an emitted tree that its lock must catch: (case, file touched)
+TAMPER_FILES = {"edit": "third_party/tensorrt_llm/syn/log.h", "delete": "third_party/tensorrt_llm/syn/types.h",
+                "add": "third_party/tensorrt_llm/syn/new.h"}
+
+
+def tamper(tree: Path, case: str) -> None:
+    p = tree / TAMPER_FILES[case]
+    if case == "edit":
+        p.write_text(p.read_text() + "// edited\n")
+    elif case == "delete":
+        p.unlink()
+    else:
+        p.write_text("#pragma once\n")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import no_traceback, run_cli
+from tests.helpers import no_traceback, run_cli, tamper
 from tests.synth import make_extract_tree
 
 
@@ -199,13 +199,7 @@ def _relock(tree: Path, edit: dict[str, bytes | None]) -> None:
 def test_verify_lock_tampering(extracted: tuple[Path, Path, Path], tmp_path: Path, case: str, expect: str) -> None:
     _, out, _ = extracted
     t = _tampered(out, tmp_path)
-    if case == "edit":
-        p = t / "third_party/tensorrt_llm/syn/log.h"
-        p.write_text(p.read_text() + "// edited\n")
-    elif case == "delete":
-        (t / "third_party/tensorrt_llm/syn/types.h").unlink()
-    else:
-        (t / "third_party/tensorrt_llm/syn/new.h").write_text("#pragma once\n")
+    tamper(t, case)
     r = run_cli("verify", t, "--no-build")
     assert r.code == 1 and no_traceback(r)
     assert expect in r.err

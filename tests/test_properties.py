@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import mutate
 from vendor_slim.adapters.libclang.tokens import lex
 from vendor_slim.errors import BadInput
 from vendor_slim.rules import DEFAULT_RULES, load_rules
@@ -131,17 +132,6 @@ def _document(data: dict[str, Any]) -> str:
     return "".join(f"{_toml_str(k)} = {_toml(v)}\n" for k, v in data.items())
 
 
-def _mutate(base: dict[str, Any], path: list[str], value: object) -> dict[str, Any]:
-    out = dict(base)
-    cur = out
-    for k in path[:-1]:
-        nxt = cur.get(k)
-        cur[k] = dict(nxt) if isinstance(nxt, dict) else {}
-        cur = cur[k]
-    cur[path[-1]] = value
-    return out
-
-
 @pytest.fixture(scope="module")
 def rules_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("rules") / "r.toml"
@@ -157,7 +147,7 @@ def test_document_round_trips_the_default_rules() -> None:
        _value, st.one_of(st.none(), st.tuples(st.integers(min_value=0), st.sampled_from(["", "[", "=", '"', "\n"]))))
 def test_rules_file_loads_or_fails_cleanly(rules_file: Path, path: list[str], value: object,
                                            corrupt: tuple[int, str] | None) -> None:
-    data = _mutate(_BASE, path, value)
+    data = mutate(_BASE, path, value)
     text = _document(data)
     if corrupt is None:
         assert tomllib.loads(text) == data  # the file says what was generated

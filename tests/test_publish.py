@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import no_traceback, run_cli
+from tests.helpers import no_traceback, run_cli, tamper
 from tests.keepup_synth import (
     CUTLASS_REMOTE,
     REMOTE,
@@ -174,13 +174,7 @@ def test_tampered_tree_is_refused(extracted: tuple[Path, Path, Path], tmp_path: 
     _, out, _ = extracted
     t = tmp_path / "t"
     shutil.copytree(out, t)
-    if case == "edit":
-        p = t / "third_party/tensorrt_llm/syn/log.h"
-        p.write_text(p.read_text() + "// edited\n")
-    elif case == "delete":
-        (t / "third_party/tensorrt_llm/syn/types.h").unlink()
-    else:
-        (t / "third_party/tensorrt_llm/syn/new.h").write_text("#pragma once\n")
+    tamper(t, case)
     for repo in (tmp_path / "r", t):  # a separate repository, and in place
         code, _, err = _publish(t, *(["--repo", repo] if repo != t else []), env=env)
         assert code == 2 and "does not match its lock" in err and expect in err, err

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import no_traceback, run_cli
+from tests.helpers import mutate, no_traceback, run_cli
 from vendor_slim.errors import BadInput
 from vendor_slim.rules import DEFAULT_RULES, load_profiles, load_rules, resolve_quant_ops, rules_from_data
 
@@ -84,23 +84,12 @@ _value = st.recursive(_scalar, lambda inner: st.one_of(st.lists(inner, max_size=
 _BASE = tomllib.loads(DEFAULT_RULES.read_text())
 
 
-def _mutate(base: dict, path: list[str], value: object) -> dict:
-    out = dict(base)
-    cur = out
-    for k in path[:-1]:
-        nxt = cur.get(k)
-        cur[k] = dict(nxt) if isinstance(nxt, dict) else {}
-        cur = cur[k]
-    cur[path[-1]] = value
-    return out
-
-
 @settings(max_examples=1500, deadline=None)
 @given(st.lists(st.sampled_from(["target", "select", "runner", "quant_ops", "fg", "act", "defines",
                                  "launcher", "enum", "bogus"]), min_size=1, max_size=3), _value)
 def test_rules_loader_never_crashes(path: list[str], value: object) -> None:
     """Any document: either valid Rules or BadInput naming the rules file, nothing else."""
-    data = _mutate(_BASE, path, value)
+    data = mutate(_BASE, path, value)
     try:
         rules = rules_from_data(data, Path("/r.toml"))
     except BadInput as e:

@@ -159,20 +159,28 @@ def gemv_config(rules: Rules, sel: GemvSelection | None) -> list[str]:
             f"#define {prefix}_GEMV_DETAILS {sel.details}"]
 
 
-def target_units(trtllm: Path, cutlass: Path | None, rules_path: Path | None, quant_op: tuple[str, ...],
-                 only: tuple[str, ...] = (), jobs: int = 1) -> tuple[SourceTree, list[TranslationUnit]]:
-    """The target's TUs: runner TU(s), regrouped launcher TUs, API TUs, link-closure sources.
-
-    `only=("launcher",)` analyses the launchers alone (C1's runner TU cannot be read whole)."""
+def _target_for(trtllm: Path, cutlass: Path | None, rules_path: Path | None, quant_op: tuple[str, ...],
+                only: tuple[str, ...], jobs: int) -> tuple[Target, list[TranslationUnit]]:
+    """The target and its TUs of the roles in `only` (all when empty). `only=("launcher",)` analyses
+    the launchers alone (C1's runner TU cannot be read whole)."""
     kernels_only = bool(only) and not ({"runner", "api", "link"} & set(only))
     t = build_target(trtllm, cutlass, rules_path, quant_op, jobs, Shape(kernels_only=kernels_only))
-    return t.src, [tu for tu in t.tus if not only or tu.role in only]
+    return t, [tu for tu in t.tus if not only or tu.role in only]
+
+
+def target_units(trtllm: Path, cutlass: Path | None, rules_path: Path | None, quant_op: tuple[str, ...],
+                 only: tuple[str, ...] = (), jobs: int = 1) -> tuple[SourceTree, list[TranslationUnit]]:
+    """The target's TUs: runner TU(s), regrouped launcher TUs, GEMV and API TUs, link-closure sources."""
+    t, tus = _target_for(trtllm, cutlass, rules_path, quant_op, only, jobs)
+    return t.src, tus
 
 
 def target_closure(trtllm: Path, cutlass: Path | None, rules_path: Path | None, quant_op: tuple[str, ...],
                    jobs: int, only: tuple[str, ...] = ()) -> tuple[ClosureReport, list[TranslationUnit]]:
-    src, tus = target_units(trtllm, cutlass, rules_path, quant_op, only, jobs)
-    return compute_closure(tus, src.roots, jobs=jobs, cache_dir=cache_dir() / "closure"), tus
+    t, tus = _target_for(trtllm, cutlass, rules_path, quant_op, only, jobs)
+    if len(tus) == len(t.tus):
+        return t.closure, tus  # build_target computed exactly this
+    return compute_closure(tus, t.src.roots, jobs=jobs, cache_dir=cache_dir() / "closure"), tus
 
 
 def oracle_report(report: ClosureReport, tus: list[TranslationUnit]) -> dict[str, list[str]]:
