@@ -42,7 +42,7 @@ def prepare(trtllm: Path, out: Path) -> int:
     from vendor_slim.cache import cache_dir
     from vendor_slim.stages.generate import generated_files, run_generator
     from vendor_slim.stages.select import select_kernels
-    from vendor_slim.stages.target import compile_spec, launcher_sources
+    from vendor_slim.stages.target import compile_spec, group_instantiations, launcher_sources
 
     src, rules, ops = load(trtllm, None, None, ("fg",))
     cache = cache_dir()
@@ -51,7 +51,8 @@ def prepare(trtllm: Path, out: Path) -> int:
     generated = generated_files(gen_root, src, rules.target.generator_arch)
     manual = [p for p in generated if not any(s in p.read_text() for s in GREP_OUT)]
     keep = [inst for i, inst in enumerate(rep.instantiations) if i in rep.selected and i in rep.needed]
-    tool = launcher_sources(keep, rules, rep.analysis.preamble, rep.analysis.namespace, "the generator")
+    groups = group_instantiations(keep, rules.target.instantiations_per_tu)
+    tool = launcher_sources(groups, rules, rep.analysis.preamble, rep.analysis.namespace, "the generator")
     if out.exists():
         shutil.rmtree(out)
     (out / "manual").mkdir(parents=True)

@@ -102,7 +102,7 @@ def build_target(trtllm: Path, cutlass: Path | None, rules_path: Path | None, qu
                         target=replace(rules.target, instantiations_per_tu=per_tu))
     origin = str(src.generator.relative_to(src.path))
     groups = group_instantiations(keep, rules.target.instantiations_per_tu)
-    launchers = launcher_sources(keep, rules, rep.analysis.preamble, rep.analysis.namespace, origin)
+    launchers = launcher_sources(groups, rules, rep.analysis.preamble, rep.analysis.namespace, origin)
     search = [*src.include_dirs, nvcc.cuda_include_dir(), Path("/usr/local/include"), Path("/usr/include")]
     stubs = active_stubs(rules, search)
     gemv = None if shape.kernels_only else gemv_selection(src, rules)

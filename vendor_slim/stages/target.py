@@ -40,17 +40,14 @@ def launcher_tu_text(group: Sequence[Instantiation], preamble: Sequence[str], na
     return "\n".join(lines) + "\n"
 
 
-def launcher_sources(insts: Sequence[Instantiation], rules: Rules, preamble: Sequence[str],
+def launcher_sources(groups: Sequence[Sequence[Instantiation]], rules: Rules, preamble: Sequence[str],
                      namespace: Sequence[str], origin: str) -> list[tuple[str, str]]:
-    """(file name, text) of each tool-owned launcher TU."""
-    groups = group_instantiations(insts, rules.target.instantiations_per_tu)
+    """(file name, text) of each tool-owned launcher TU, one per group (see group_instantiations)."""
     name = rules.target.name.replace("-", "_")
     return [
         (LAUNCHER_TU_NAME.format(name=name, index=k), launcher_tu_text(g, preamble, namespace, origin))
         for k, g in enumerate(groups)
     ]
-
-
 
 
 @dataclass(frozen=True)
