@@ -38,11 +38,11 @@ FLAGS = ["-std=c++17", "-O3", "-DNDEBUG", "-gencode=arch=compute_90a,code=sm_90a
 
 def prepare(trtllm: Path, out: Path) -> int:
     from vendor_slim.adapters import nvcc
-    from vendor_slim.app import load
-    from vendor_slim.cache import cache_dir
-    from vendor_slim.stages.generate import generated_files, run_generator
-    from vendor_slim.stages.select import select_kernels
-    from vendor_slim.stages.target import compile_spec, group_instantiations, launcher_sources
+    from vendor_slim.adapters.cache import cache_dir
+    from vendor_slim.app.pipeline import load
+    from vendor_slim.targets.trtllm_fpaintb.generate import generated_files, run_generator
+    from vendor_slim.targets.trtllm_fpaintb.select import select_kernels
+    from vendor_slim.targets.trtllm_fpaintb.units import compile_spec, group_instantiations, launcher_sources
 
     src, rules, ops = load(trtllm, None, None, ("fg",))
     cache = cache_dir()

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from vendor_slim.adapters import nvcc
+from vendor_slim.engine import closure as cl
 from vendor_slim.models import CompileSpec, Roots, TranslationUnit
-from vendor_slim.stages import closure as cl
 
 _LAUNCHER = """#include "tensorrt_llm/kernels/cutlass_kernels/fpA_intB_gemm/launchers/fpA_intB_launcher_sm90.inl"
 namespace tensorrt_llm {{ namespace kernels {{ namespace cutlass_kernels_oss {{

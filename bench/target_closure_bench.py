@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from vendor_slim.adapters import nvcc
-from vendor_slim.app import target_units
-from vendor_slim.stages.closure import compute_closure
+from vendor_slim.app.pipeline import target_units
+from vendor_slim.engine.closure import compute_closure
 
 
 def main() -> int:

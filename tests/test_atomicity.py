@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.synth import make_extract_tree
-from vendor_slim.stages import emit
+from vendor_slim.engine.emit import plan as emit
 
 TMP = emit.TMP_PREFIX
 BIG = 32 * 1024 * 1024

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from vendor_slim.engine import closure as cl
 from vendor_slim.models import CompileSpec, Lang, Roots, TranslationUnit
-from vendor_slim.stages import closure as cl
 
 pytestmark = pytest.mark.c2
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from vendor_slim.adapters import nvcc
+from vendor_slim.engine import closure as cl
 from vendor_slim.errors import BadInput, ExternalToolError
 from vendor_slim.models import ClosureReport, CompileSpec, Lang, Roots, TranslationUnit
-from vendor_slim.stages import closure as cl
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.helpers import no_traceback, run_cli
 from tests.keepup_synth import REMOTE, commit_all, extract, git, make_second_vintage, tree_files
-from vendor_slim.stages.diff import diff_kernels, format_diff
+from vendor_slim.engine.diff import diff_kernels, format_diff
 
 pytest_plugins = ["tests.keepup_fixtures"]  # the session fixtures keepup_tree, keepup_fg_tree
 

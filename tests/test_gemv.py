@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from vendor_slim.errors import BadInput
-from vendor_slim.rules import GemvRule
-from vendor_slim.stages.gemv import select_gemv
+from vendor_slim.targets.trtllm_fpaintb.gemv import select_gemv
+from vendor_slim.targets.trtllm_fpaintb.rulefile import GemvRule
 
 LAUNCHER_H = """\
 #pragma once
@@ -88,7 +88,7 @@ def test_no_branch_for_the_arch(tree: Path) -> None:
 
 
 def test_c2_sm90_dispatcher(c2_root: Path) -> None:
-    from vendor_slim.rules import load_rules
+    from vendor_slim.targets.trtllm_fpaintb.rulefile import load_rules
 
     rule = load_rules().gemv
     assert rule is not None

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vendor_slim.adapters.libclang.tokens import lex
-from vendor_slim.rules import load_rules
-from vendor_slim.stages.instantiations import parse_generated
+from vendor_slim.targets.trtllm_fpaintb.instantiations import parse_generated
+from vendor_slim.targets.trtllm_fpaintb.rulefile import load_rules
 
 FIELDS = load_rules().target.arg_fields
 

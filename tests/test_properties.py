@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from tests.helpers import mutate
 from vendor_slim.adapters.libclang.tokens import lex
 from vendor_slim.errors import BadInput
-from vendor_slim.rules import DEFAULT_RULES, load_rules
-from vendor_slim.stages.instantiations import parse_generated
+from vendor_slim.targets.trtllm_fpaintb.instantiations import parse_generated
+from vendor_slim.targets.trtllm_fpaintb.rulefile import DEFAULT_RULES, load_rules
 
 FIELDS = load_rules().target.arg_fields
 

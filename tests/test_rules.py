@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 
 from tests.helpers import mutate, no_traceback, run_cli
 from vendor_slim.errors import BadInput
-from vendor_slim.rules import DEFAULT_RULES, load_profiles, load_rules, resolve_quant_ops, rules_from_data
+from vendor_slim.targets.trtllm_fpaintb.rulefile import (
+    DEFAULT_RULES,
+    load_profiles,
+    load_rules,
+    resolve_quant_ops,
+    rules_from_data,
+)
 
 
 def test_default_rules() -> None:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from tests.keepup_synth import CUTLASS_REMOTE, REMOTE, extract, git, tree_files
-from vendor_slim.sbom import Component, is_url, purl
-from vendor_slim.stages.diff import lock_license_summary
+from vendor_slim.engine.diff import lock_license_summary
+from vendor_slim.engine.sbom import Component, is_url, purl
 
 pytest_plugins = ["tests.keepup_fixtures"]  # the session fixtures keepup_tree, keepup_fg_tree
 

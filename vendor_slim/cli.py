@@ -78,15 +78,15 @@ def cli(debug: bool) -> None:
 def kernels(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...],
             as_json: bool) -> None:
     """List the generator's launcher instantiations, which are selected and which the runner needs."""
-    from vendor_slim.app import kernels_report
-    from vendor_slim.report import kernels_json
+    from vendor_slim.app.pipeline import kernels_report
+    from vendor_slim.report.documents import kernels_json
 
     rep, commit = kernels_report(trtllm, cutlass, rules, quant_op)
     doc = kernels_json(rep, commit)
     if as_json:
         click.echo(json.dumps(doc, indent=2, sort_keys=False))
     else:
-        from vendor_slim.ui import print_kernels
+        from vendor_slim.report.tables import print_kernels
 
         print_kernels(doc)
     if doc["missing_for_runner"]:
@@ -117,8 +117,8 @@ def only_option(fn: F) -> F:
 def closure(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...], jobs: int | None,
             only: tuple[str, ...], as_json: bool, oracle: str | None) -> None:
     """The include closure of every TU of the target, per TU and in union."""
-    from vendor_slim.app import oracle_report, target_closure
-    from vendor_slim.stages.closure import closure_json
+    from vendor_slim.app.pipeline import oracle_report, target_closure
+    from vendor_slim.engine.closure import closure_json
 
     report, tus = target_closure(trtllm, cutlass, rules, quant_op, jobs or os.cpu_count() or 1, only)
     diff = oracle_report(report, tus) if oracle else None
@@ -126,7 +126,7 @@ def closure(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tu
     if as_json:
         click.echo(json.dumps(doc, indent=2))
     else:
-        from vendor_slim.ui import print_closure
+        from vendor_slim.report.tables import print_closure
 
         print_closure(doc, report.stats.seconds, oracle is not None)
     if diff and (diff["missing"] or diff["extra"]):
@@ -142,8 +142,8 @@ def closure(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tu
 def why(file: Path, trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...],
         jobs: int | None) -> None:
     """The shortest include chain from a TU of the target to FILE."""
-    from vendor_slim.app import target_closure
-    from vendor_slim.stages.closure import why as why_chain
+    from vendor_slim.app.pipeline import target_closure
+    from vendor_slim.engine.closure import why as why_chain
 
     report, _ = target_closure(trtllm, cutlass, rules, quant_op, jobs or os.cpu_count() or 1)
     for depth, p in enumerate(why_chain(report, file)):
@@ -160,15 +160,15 @@ def why(file: Path, trtllm: Path, cutlass: Path | None, rules: Path | None, quan
 def graph(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...], jobs: int | None,
           fmt: str, output: Path | None) -> None:
     """The include graph of the target (union of all TUs)."""
-    from vendor_slim.app import target_closure
-    from vendor_slim.stages.closure import export_graph
+    from vendor_slim.app.pipeline import target_closure
+    from vendor_slim.engine.closure import export_graph
 
     report, _ = target_closure(trtllm, cutlass, rules, quant_op, jobs or os.cpu_count() or 1)
     text = export_graph(report.graph, fmt)  # type: ignore[arg-type]
     if output is None:
         click.echo(text, nl=False)
     else:
-        from vendor_slim.fsutil import atomic_write_text
+        from vendor_slim.adapters.fs import atomic_write_text
 
         atomic_write_text(output, text)
 
@@ -191,8 +191,8 @@ def graph(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tupl
 def extract(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...], jobs: int | None,
             out: Path, force: bool, kernels_only: bool, max_kernels: int | None, per_tu: int | None) -> None:
     """Write the standalone source tree (vendored files, generated TUs, CMake, API, tests, lock)."""
-    from vendor_slim.app import Shape
-    from vendor_slim.app import extract as run_extract
+    from vendor_slim.app.pipeline import Shape
+    from vendor_slim.app.pipeline import extract as run_extract
 
     shape = Shape(kernels_only=kernels_only, max_kernels=max_kernels, per_tu=per_tu)
     state, t, n_files = run_extract(trtllm, cutlass, rules, quant_op, out, jobs or os.cpu_count() or 1, force,
@@ -217,8 +217,8 @@ def extract(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tu
 def verify(directory: Path, jobs: int | None, no_build: bool, run_tests: bool, as_json: bool,
            keep_build: Path | None, results: Path | None) -> None:
     """Check an emitted tree: lock integrity, hermetic build, minimality, link completeness."""
-    from vendor_slim.stages.verify import verify as run_verify
-    from vendor_slim.stages.verify import write_results
+    from vendor_slim.engine.verify import verify as run_verify
+    from vendor_slim.engine.verify import write_results
 
     report = run_verify(directory, jobs=jobs, no_build=no_build, run=run_tests, keep_build=keep_build)
     if results is not None:
@@ -226,7 +226,7 @@ def verify(directory: Path, jobs: int | None, no_build: bool, run_tests: bool, a
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
-        from vendor_slim.ui import print_verify
+        from vendor_slim.report.tables import print_verify
 
         print_verify(report)
     if not report.ok:
@@ -246,7 +246,7 @@ def verify(directory: Path, jobs: int | None, no_build: bool, run_tests: bool, a
 @handled
 def publish(directory: Path, repo: Path | None, tag: str | None, text: str | None) -> None:
     """Commit an emitted tree to a git repository, with provenance trailers from its lock."""
-    from vendor_slim.keepup import publish as run_publish
+    from vendor_slim.app.keepup import publish as run_publish
 
     res = run_publish(directory, repo, tag, text)
     tagged = f"; tagged {res.tag}" if res.tag else ""
@@ -268,8 +268,8 @@ def publish(directory: Path, repo: Path | None, tag: str | None, text: str | Non
 def diff(directory: Path, trtllm: Path, cutlass: Path | None, rules: Path | None, jobs: int | None,
          as_json: bool) -> None:
     """What extracting from another upstream tree would change in DIRECTORY (nothing is written)."""
-    from vendor_slim.keepup import diff as run_diff
-    from vendor_slim.stages.diff import format_diff
+    from vendor_slim.app.keepup import diff as run_diff
+    from vendor_slim.engine.diff import format_diff
 
     doc = run_diff(directory, trtllm, cutlass, rules, jobs or os.cpu_count() or 1)
     if as_json:

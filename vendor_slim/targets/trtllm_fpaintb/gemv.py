@@ -19,8 +19,8 @@ from pathlib import Path
 
 from vendor_slim.adapters.libclang.tokens import Lexed, Tok, lex
 from vendor_slim.errors import BadInput
-from vendor_slim.rules import GemvRule
-from vendor_slim.stages.instantiations import join, split_directives
+from vendor_slim.targets.trtllm_fpaintb.instantiations import join, split_directives
+from vendor_slim.targets.trtllm_fpaintb.rulefile import GemvRule
 
 
 @dataclass(frozen=True)

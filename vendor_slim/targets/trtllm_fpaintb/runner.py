@@ -19,7 +19,7 @@ from vendor_slim.adapters.libclang.sema import Diag, cuda_host_args, diagnostics
 from vendor_slim.adapters.libclang.tokens import Tok, lex
 from vendor_slim.errors import BadInput
 from vendor_slim.models import Instantiation, SourceTree
-from vendor_slim.stages.instantiations import join, parse_generated
+from vendor_slim.targets.trtllm_fpaintb.instantiations import join, parse_generated
 
 _EDG_ONLY = "function template partial specialization is not allowed"
 

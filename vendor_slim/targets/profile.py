@@ -7,7 +7,7 @@ from pathlib import Path
 
 from vendor_slim.errors import BadInput
 from vendor_slim.models import Roots, SourceTree
-from vendor_slim.rules import Profile
+from vendor_slim.targets.trtllm_fpaintb.rulefile import Profile
 
 
 def _check_dir(path: Path, flag: str) -> Path:

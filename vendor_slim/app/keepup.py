@@ -15,14 +15,14 @@ from typing import Any
 
 from vendor_slim import __version__
 from vendor_slim.adapters.gitinfo import git_info
-from vendor_slim.app import Shape, build_target, emit_input, kernels_report
+from vendor_slim.app.pipeline import Shape, build_target, emit_input, kernels_report
+from vendor_slim.engine.diff import KERNEL_KEY, diff_files, diff_kernels, diff_licenses
+from vendor_slim.engine.emit.plan import plan_tree, render_lock
+from vendor_slim.engine.publish import PublishResult
+from vendor_slim.engine.publish import publish as publish_tree
+from vendor_slim.engine.verify import check_lock, read_lock
 from vendor_slim.errors import BadInput, VendorSlimError
-from vendor_slim.rules import RULES_DIR, Rules, load_rules
-from vendor_slim.stages.diff import KERNEL_KEY, diff_files, diff_kernels, diff_licenses
-from vendor_slim.stages.emit import plan_tree, render_lock
-from vendor_slim.stages.publish import PublishResult
-from vendor_slim.stages.publish import publish as publish_tree
-from vendor_slim.stages.verify import check_lock, read_lock
+from vendor_slim.targets.trtllm_fpaintb.rulefile import RULES_DIR, Rules, load_rules
 
 
 def lock_problems(tree: Path, lock: dict[str, Any]) -> list[str]:

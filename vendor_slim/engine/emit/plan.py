@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from vendor_slim import __version__
+from vendor_slim.engine.sbom import SBOM_NAME, TOOL_PART, Component, license_summary, render_sbom, summary_line
 from vendor_slim.errors import BadInput
 from vendor_slim.layout import (
     BENCH,
@@ -39,7 +40,6 @@ from vendor_slim.layout import (
     test_program,
 )
 from vendor_slim.models import EmitInput, Instantiation
-from vendor_slim.sbom import SBOM_NAME, TOOL_PART, Component, license_summary, render_sbom, summary_line
 
 LICENSE_FILES = ("LICENSE", "LICENSE.txt", "LICENSE.md", "COPYING")
 TOOL_LICENSE = "Apache-2.0"  # the tool-owned API, build and docs follow TensorRT-LLM's licence

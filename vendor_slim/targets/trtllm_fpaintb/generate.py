@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from vendor_slim.adapters import proc
-from vendor_slim.cache import hash_files
+from vendor_slim.adapters.cache import hash_files
 from vendor_slim.errors import ExternalToolError
 from vendor_slim.models import SourceTree
 

@@ -7,8 +7,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vendor_slim.adapters import nvcc
+from vendor_slim.adapters.cache import cache_dir
 from vendor_slim.adapters.gitinfo import git_info
-from vendor_slim.cache import cache_dir
+from vendor_slim.engine.closure import compute_closure, oracle_diff
+from vendor_slim.engine.emit.plan import check_out, plan_tree, render_lock, write_tree
+from vendor_slim.engine.link import LinkResult, SymbolJob, link_closure
 from vendor_slim.errors import BadInput, CheckFailed
 from vendor_slim.layout import GENERATED_DIR, STUB_DIR
 from vendor_slim.models import (
@@ -20,14 +23,11 @@ from vendor_slim.models import (
     TranslationUnit,
     Upstream,
 )
-from vendor_slim.rules import RULES_DIR, Rules, load_profiles, load_rules, resolve_quant_ops
-from vendor_slim.stages.closure import compute_closure, oracle_diff
-from vendor_slim.stages.emit import check_out, plan_tree, render_lock, write_tree
-from vendor_slim.stages.gemv import GemvSelection, select_gemv
-from vendor_slim.stages.link import LinkResult, SymbolJob, link_closure
-from vendor_slim.stages.profile import detect
-from vendor_slim.stages.select import KernelsReport, select_kernels
-from vendor_slim.stages.target import (
+from vendor_slim.targets.profile import detect
+from vendor_slim.targets.trtllm_fpaintb.gemv import GemvSelection, select_gemv
+from vendor_slim.targets.trtllm_fpaintb.rulefile import RULES_DIR, Rules, load_profiles, load_rules, resolve_quant_ops
+from vendor_slim.targets.trtllm_fpaintb.select import KernelsReport, select_kernels
+from vendor_slim.targets.trtllm_fpaintb.units import (
     ToolFile,
     active_stubs,
     compile_spec,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vendor_slim.stages.select import KernelsReport
+from vendor_slim.targets.trtllm_fpaintb.select import KernelsReport
 
 
 def kernels_json(rep: KernelsReport, commit: str | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from vendor_slim.errors import BadInput
 from vendor_slim.layout import GENERATED_DIR, STUB_DIR
 from vendor_slim.models import CompileSpec, Instantiation, Lang, SourceTree, TranslationUnit
-from vendor_slim.rules import Rules, StubRule
+from vendor_slim.targets.trtllm_fpaintb.rulefile import Rules, StubRule
 
 LAUNCHER_TU_NAME = "{name}_launchers_{index}.generated.cu"
 

@@ -12,12 +12,14 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 from vendor_slim.errors import BadInput
 
-RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+# Shipped inside the package (a wheel has no repository around it): found through importlib.resources.
+RULES_DIR = Path(str(resources.files("vendor_slim.targets.trtllm_fpaintb") / "rules")).resolve()
 DEFAULT_RULES = RULES_DIR / "w4a16_sm90.toml"
 PROFILES_DIR = RULES_DIR / "profiles"
 

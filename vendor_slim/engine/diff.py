@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from vendor_slim.engine.sbom import TOOL_PART, license_summary, summary_line
 from vendor_slim.layout import UPSTREAM_DIRS, UPSTREAM_NAMES
-from vendor_slim.sbom import TOOL_PART, license_summary, summary_line
 
 KERNEL_KEY = ("function", "act", "weight", "quant_op", "cta", "cluster", "mainloop", "epilogue_schedule")
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from vendor_slim.errors import BadInput
 from vendor_slim.models import Instantiation, SourceTree
-from vendor_slim.rules import Rules
-from vendor_slim.stages.generate import generated_files, run_generator
-from vendor_slim.stages.runner import RunnerAnalysis, analyse_runner
+from vendor_slim.targets.trtllm_fpaintb.generate import generated_files, run_generator
+from vendor_slim.targets.trtllm_fpaintb.rulefile import Rules
+from vendor_slim.targets.trtllm_fpaintb.runner import RunnerAnalysis, analyse_runner
 
 
 @dataclass(frozen=True)

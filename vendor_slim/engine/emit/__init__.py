@@ -1,0 +1,1 @@
+"""Emit: plan the standalone tree (files, licences, CMake, docs, lock) and write it atomically."""
