@@ -1,0 +1,2 @@
+#pragma once
+namespace synapi { int run(int m); }

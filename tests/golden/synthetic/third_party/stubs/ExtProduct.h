@@ -1,0 +1,2 @@
+#pragma once
+#define EXT_PRODUCT_VERSION 1
