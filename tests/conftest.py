@@ -7,46 +7,13 @@ checkout) comes from VENDOR_SLIM_TRTLLM, and tests that need it skip with that r
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import pytest
 
-C1_VERSION = "0.7.2.post1"
+from tests.corpora import C1_VERSION, cache_root, ensure_c1
 
-
-def cache_root() -> Path:
-    base = os.environ.get("VENDOR_SLIM_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "vendor-slim"
-    )
-    return Path(base)
-
-
-def ensure_c1() -> Path:
-    """The unpacked `flashinfer/` folder of the wheel; downloads it on first use."""
-    env = os.environ.get("VENDOR_SLIM_C1")
-    if env:
-        return Path(env)
-    dest = cache_root() / "corpora" / f"flashinfer-{C1_VERSION}"
-    done = dest / ".complete"
-    if not done.exists():
-        dl = dest.parent / f"flashinfer-{C1_VERSION}-download"
-        dl.mkdir(parents=True, exist_ok=True)
-        wheels = list(dl.glob("flashinfer_python-*.whl"))
-        if not wheels:
-            subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", f"flashinfer-python=={C1_VERSION}",
-                 "-d", str(dl)],
-                check=True,
-            )
-            wheels = list(dl.glob("flashinfer_python-*.whl"))
-        with zipfile.ZipFile(wheels[0]) as zf:
-            members = [m for m in zf.namelist() if m.startswith("flashinfer/")]
-            zf.extractall(dest, members)
-        done.write_text("ok\n")
-    return dest / "flashinfer"
+__all__ = ["C1_VERSION", "cache_root", "ensure_c1"]
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 
 from tests.synth import make_extract_tree
-from vendor_slim.engine.emit import plan as emit
+from vendor_slim.adapters.fs import exchange_dirs
+from vendor_slim.engine.emit import write as emit
+from vendor_slim.engine.emit.tree import OutFile
 
 TMP = emit.TMP_PREFIX
 BIG = 32 * 1024 * 1024
@@ -193,8 +195,8 @@ def test_kill_on_first_write_leaves_nothing_at_out(tmp_path: Path,
 # two renames leaves --out absent and the previous tree in an old folder; the next run puts it back.
 
 
-def _files(tree: dict[str, bytes]) -> list[emit.OutFile]:
-    return [emit.OutFile(p, b, "doc", None, "x") for p, b in sorted(tree.items())]
+def _files(tree: dict[str, bytes]) -> list[OutFile]:
+    return [OutFile(p, b, "doc", None, "x") for p, b in sorted(tree.items())]
 
 
 _LOCK = json.dumps({"tool": {"name": "vendor-slim"}})
@@ -208,7 +210,7 @@ def test_replace_uses_an_atomic_exchange_on_linux(tmp_path: Path) -> None:
     b.mkdir()
     (a / "f").write_text("A")
     (b / "f").write_text("B")
-    if not emit._exchange(a, b):
+    if not exchange_dirs(a, b):
         pytest.skip("this file system or kernel has no RENAME_EXCHANGE; the two-rename fallback is tested below")
     assert (a / "f").read_text() == "B" and (b / "f").read_text() == "A"
 
@@ -230,7 +232,7 @@ def test_interrupted_fallback_swap_is_recovered(tmp_path: Path, monkeypatch: pyt
             raise Killed  # between moving the old tree aside and moving the new one in
         real_replace(src, dst)
 
-    monkeypatch.setattr(emit, "_exchange", lambda a, b: False)
+    monkeypatch.setattr(emit, "exchange_dirs", lambda a, b: False)
     monkeypatch.setattr(os, "replace", replace_then_die)
     with pytest.raises(Killed):
         emit.write_tree(out, _files({"a.txt": b"new"}), _LOCK, force=True)

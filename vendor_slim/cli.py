@@ -50,10 +50,22 @@ def handled(fn: F) -> F:
 
 
 def trtllm_option(fn: F) -> F:
+    fn = click.option("--target", "target", default=None, metavar="NAME",
+                      help="The target to extract (default: chosen from the tree's layout; w4a16-sm90 for "
+                           "TensorRT-LLM and FlashInfer trees).")(fn)
     fn = click.option("--cutlass", type=click.Path(path_type=Path), default=None,
                       help="Take CUTLASS from PATH instead of the tree's own copy.")(fn)
     return click.option("--trtllm", type=click.Path(path_type=Path), required=True,
                         help="TensorRT-LLM checkout or FlashInfer package directory.")(fn)
+
+
+def _settings(trtllm: Path, target: str | None, cutlass: Path | None, rules: Path | None = None,
+              quant_op: tuple[str, ...] = (), jobs: int | None = None, **extra: Any) -> Any:
+    """Flags -> the one typed Settings object the application layer reads."""
+    from vendor_slim.app.settings import Settings
+
+    return Settings(tree=trtllm, target=target, cutlass=cutlass, rules=rules, quant_ops=quant_op,
+                    jobs=jobs or os.cpu_count() or 1, **extra)
 
 
 def rules_options(fn: F) -> F:
@@ -75,13 +87,13 @@ def cli(debug: bool) -> None:
 @rules_options
 @click.option("--json", "as_json", is_flag=True, help="Print the contract's JSON document.")
 @handled
-def kernels(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...],
+def kernels(trtllm: Path, target: str | None, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...],
             as_json: bool) -> None:
     """List the generator's launcher instantiations, which are selected and which the runner needs."""
-    from vendor_slim.app.pipeline import kernels_report
+    from vendor_slim.app import kernels as app_kernels
     from vendor_slim.report.documents import kernels_json
 
-    rep, commit = kernels_report(trtllm, cutlass, rules, quant_op)
+    rep, commit = app_kernels.run(_settings(trtllm, target, cutlass, rules, quant_op))
     doc = kernels_json(rep, commit)
     if as_json:
         click.echo(json.dumps(doc, indent=2, sort_keys=False))
@@ -114,13 +126,13 @@ def only_option(fn: F) -> F:
 @click.option("--oracle", type=click.Choice(["nvcc"]), default=None,
               help="Also run nvcc -M (c++ -M for host TUs) per TU and report differences; exit 1 on any.")
 @handled
-def closure(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...], jobs: int | None,
-            only: tuple[str, ...], as_json: bool, oracle: str | None) -> None:
+def closure(trtllm: Path, target: str | None, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...],
+            jobs: int | None, only: tuple[str, ...], as_json: bool, oracle: str | None) -> None:
     """The include closure of every TU of the target, per TU and in union."""
-    from vendor_slim.app.pipeline import oracle_report, target_closure
+    from vendor_slim.app.closure import oracle_report, target_closure
     from vendor_slim.engine.closure import closure_json
 
-    report, tus = target_closure(trtllm, cutlass, rules, quant_op, jobs or os.cpu_count() or 1, only)
+    report, tus = target_closure(_settings(trtllm, target, cutlass, rules, quant_op, jobs, only=only))
     diff = oracle_report(report, tus) if oracle else None
     doc = closure_json(report, diff)
     if as_json:
@@ -139,14 +151,12 @@ def closure(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tu
 @rules_options
 @jobs_option
 @handled
-def why(file: Path, trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...],
-        jobs: int | None) -> None:
+def why(file: Path, trtllm: Path, target: str | None, cutlass: Path | None, rules: Path | None,
+        quant_op: tuple[str, ...], jobs: int | None) -> None:
     """The shortest include chain from a TU of the target to FILE."""
-    from vendor_slim.app.pipeline import target_closure
-    from vendor_slim.engine.closure import why as why_chain
+    from vendor_slim.app.closure import why_chain
 
-    report, _ = target_closure(trtllm, cutlass, rules, quant_op, jobs or os.cpu_count() or 1)
-    for depth, p in enumerate(why_chain(report, file)):
+    for depth, p in enumerate(why_chain(_settings(trtllm, target, cutlass, rules, quant_op, jobs), file)):
         click.echo(f"{'  ' * depth}{p}")
 
 
@@ -157,13 +167,13 @@ def why(file: Path, trtllm: Path, cutlass: Path | None, rules: Path | None, quan
 @click.option("--format", "fmt", type=click.Choice(["dot", "graphml", "json"]), default="json")
 @click.option("-o", "output", type=click.Path(path_type=Path), default=None, help="Write to FILE.")
 @handled
-def graph(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...], jobs: int | None,
-          fmt: str, output: Path | None) -> None:
+def graph(trtllm: Path, target: str | None, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...],
+          jobs: int | None, fmt: str, output: Path | None) -> None:
     """The include graph of the target (union of all TUs)."""
-    from vendor_slim.app.pipeline import target_closure
+    from vendor_slim.app.closure import target_closure
     from vendor_slim.engine.closure import export_graph
 
-    report, _ = target_closure(trtllm, cutlass, rules, quant_op, jobs or os.cpu_count() or 1)
+    report, _ = target_closure(_settings(trtllm, target, cutlass, rules, quant_op, jobs))
     text = export_graph(report.graph, fmt)  # type: ignore[arg-type]
     if output is None:
         click.echo(text, nl=False)
@@ -188,17 +198,18 @@ def graph(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tupl
 @click.option("--per-tu", type=click.IntRange(min=1), default=None,
               help="Instantiations per generated TU (default: the rules', 8).")
 @handled
-def extract(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...], jobs: int | None,
-            out: Path, force: bool, kernels_only: bool, max_kernels: int | None, per_tu: int | None) -> None:
+def extract(trtllm: Path, target: str | None, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...],
+            jobs: int | None, out: Path, force: bool, kernels_only: bool, max_kernels: int | None,
+            per_tu: int | None) -> None:
     """Write the standalone source tree (vendored files, generated TUs, CMake, API, tests, lock)."""
-    from vendor_slim.app.pipeline import Shape
-    from vendor_slim.app.pipeline import extract as run_extract
+    from vendor_slim.app import extract as app_extract
+    from vendor_slim.models import Shape
 
     shape = Shape(kernels_only=kernels_only, max_kernels=max_kernels, per_tu=per_tu)
-    state, t, n_files = run_extract(trtllm, cutlass, rules, quant_op, out, jobs or os.cpu_count() or 1, force,
-                                    shape)
+    state, t, n_files = app_extract.run(_settings(trtllm, target, cutlass, rules, quant_op, jobs, shape=shape),
+                                        out, force)
     links = ", ".join(p.name for p in t.link.sources) or "none"
-    click.echo(f"{out}: {state}; {n_files} files, {len(t.keep)} kernels in {len(t.groups)} TUs, "
+    click.echo(f"{out}: {state}; {n_files} files, {len(t.plan.kernels)} kernels in {len(t.plan.kernel_tus)} TUs, "
                f"{len(t.closure.union)} upstream files; link closure: {links}")
 
 
@@ -217,12 +228,10 @@ def extract(trtllm: Path, cutlass: Path | None, rules: Path | None, quant_op: tu
 def verify(directory: Path, jobs: int | None, no_build: bool, run_tests: bool, as_json: bool,
            keep_build: Path | None, results: Path | None) -> None:
     """Check an emitted tree: lock integrity, hermetic build, minimality, link completeness."""
-    from vendor_slim.engine.verify import verify as run_verify
-    from vendor_slim.engine.verify import write_results
+    from vendor_slim.app import verify as app_verify
 
-    report = run_verify(directory, jobs=jobs, no_build=no_build, run=run_tests, keep_build=keep_build)
-    if results is not None:
-        write_results(report, results)
+    report = app_verify.run(directory, jobs=jobs, no_build=no_build, run_tests=run_tests, keep_build=keep_build,
+                            results=results)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
@@ -265,13 +274,13 @@ def publish(directory: Path, repo: Path | None, tag: str | None, text: str | Non
 @jobs_option
 @click.option("--json", "as_json", is_flag=True, help="Print the diff as a JSON document.")
 @handled
-def diff(directory: Path, trtllm: Path, cutlass: Path | None, rules: Path | None, jobs: int | None,
-         as_json: bool) -> None:
+def diff(directory: Path, trtllm: Path, target: str | None, cutlass: Path | None, rules: Path | None,
+         jobs: int | None, as_json: bool) -> None:
     """What extracting from another upstream tree would change in DIRECTORY (nothing is written)."""
     from vendor_slim.app.keepup import diff as run_diff
     from vendor_slim.engine.diff import format_diff
 
-    doc = run_diff(directory, trtllm, cutlass, rules, jobs or os.cpu_count() or 1)
+    doc = run_diff(directory, _settings(trtllm, target, cutlass, rules, (), jobs))
     if as_json:
         click.echo(json.dumps(doc, indent=2))
     else:

@@ -10,6 +10,11 @@ Lang = Literal["cu", "cxx"]
 Role = Literal["runner", "launcher", "gemv", "api", "link"]
 
 
+def lang_of(path: Path) -> Lang:
+    """How a source compiles: .cu with nvcc, anything else as host C++."""
+    return "cu" if path.suffix == ".cu" else "cxx"
+
+
 @dataclass(frozen=True)
 class Roots:
     """Where upstream code lives: files under these are in-tree (vendored), all else is external."""
@@ -109,12 +114,43 @@ class Instantiation:
 
 
 @dataclass(frozen=True)
-class Selection:
-    instantiations: tuple[Instantiation, ...]
-    selected: frozenset[tuple[str, int]]
-    needed: frozenset[tuple[str, int]] | None  # None: the runner could not be analysed
-    missing_for_runner: tuple[str, ...]  # launchers the runner references that nobody generates
-    preamble: tuple[str, ...]  # the #include lines the generated files start with
+class ToolFile:
+    """A file of the emitted tree that this tool writes (not copied from upstream)."""
+
+    path: str  # relative to the emitted tree
+    text: str
+    role: str  # source | header | generated | stub
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What of the target to build: all of it, or (for trees whose runner cannot build, and for smoke
+    builds) only the launcher library, optionally only its first kernels."""
+
+    kernels_only: bool = False  # no runner TU, no public API, no test program
+    max_kernels: int | None = None  # keep the first N selected kernels (in the tool's grouping order)
+    per_tu: int | None = None  # instantiations per generated TU (default: the rules')
+
+
+@dataclass(frozen=True)
+class SymbolJob:
+    """One TU as the link stage parses it."""
+
+    source: Path
+    lang: Lang
+    spec: CompileSpec
+    contents: str | None = None  # replaces the file's text (launcher TUs: their shared preamble)
+    instantiated: tuple[str, ...] = ()  # function templates the TU explicitly instantiates
+    overlays: tuple[tuple[str, str], ...] = ()  # in-memory file texts (the EDG-compatibility fix)
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    sources: tuple[Path, ...]  # chosen link sources, in the order they were found
+    pulled_by: tuple[tuple[Path, tuple[str, ...]], ...]  # per chosen source, the symbols it provides
+    unresolved: tuple[str, ...]  # symbols an in-tree header declares that no in-tree source defines
+    external: tuple[str, ...] = ()  # headers declaring the library functions the TUs reach
+    parsed: int = 0  # candidate sources parsed
 
 
 @dataclass(frozen=True)
@@ -173,7 +209,7 @@ class EmitInput:
     library: str  # CMake target / package name
     upstreams: tuple[Upstream, ...]
     vendored: tuple[tuple[str, Path], ...]  # (upstream name, absolute in-tree file), sorted
-    tool_files: tuple[Any, ...]  # stages.target.ToolFile, sorted by path
+    tool_files: tuple[ToolFile, ...]  # sorted by path
     staging: Path  # where tool files were written for analysis (mapped back to the tree's root)
     tus: tuple[TranslationUnit, ...]  # every compiled TU of the library (runner, launcher, api, link)
     include_dirs: tuple[Path, ...]  # in the order of the TUs' CompileSpec (staging and in-tree paths)
@@ -195,3 +231,88 @@ class EmitInput:
     generator_args: tuple[str, ...]
     gemv: dict[str, Any] | None = None  # the GEMV selection: dispatcher TUs, their arguments, max M
     api_namespace: str = ""  # export only this namespace from the shared library (symbol isolation)
+    cmake_packages: tuple[str, ...] = ()  # find_package arguments beyond CUDAToolkit (external roots)
+
+
+@dataclass(frozen=True)
+class LockFile:
+    """One file of an emitted tree as its lock lists it."""
+
+    path: str
+    sha256: str
+    origin: str | None = None  # upstream path (relative to its repository) for copied files
+    size: int | None = None
+    role: str = ""
+    license: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "origin": self.origin, "sha256": self.sha256, "size": self.size,
+                "role": self.role, "license": self.license}
+
+
+class LockError(ValueError):
+    """The document is not a vendor-slim lock (the caller names the file)."""
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise LockError(f"{key!r} is not a table")
+    return value
+
+
+def _rows(data: dict[str, Any], key: str) -> tuple[dict[str, Any], ...]:
+    value = data.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+        raise LockError(f"{key!r} is not a list of tables")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class Lock:
+    """vendor.lock.json, validated (older locks may lack the later keys: they read as empty)."""
+
+    files: tuple[LockFile, ...]
+    tool: dict[str, Any] = field(default_factory=dict)  # name, version
+    library: str | None = None
+    api_namespace: str | None = None
+    rules: dict[str, Any] = field(default_factory=dict)  # path, sha256
+    upstream: dict[str, Any] = field(default_factory=dict)  # per upstream: layout, remote, commit, dirty
+    generator: dict[str, Any] = field(default_factory=dict)
+    quant_ops: tuple[str, ...] = ()
+    kernels: tuple[dict[str, Any], ...] = ()
+    link: tuple[dict[str, Any], ...] = ()
+    tus: tuple[dict[str, Any], ...] = ()  # path, role, lang
+
+    @classmethod
+    def from_json(cls, data: object) -> Lock:
+        """LockError naming what is wrong (never an assert: `python -O` must not skip the check)."""
+        if not isinstance(data, dict):
+            raise LockError("not a JSON object")
+        raw = data.get("files")
+        if not isinstance(raw, list):
+            raise LockError("'files' is missing or not a list")
+        files = []
+        for i, f in enumerate(raw):
+            if not isinstance(f, dict) or not isinstance(f.get("path"), str) or not isinstance(f.get("sha256"), str):
+                raise LockError(f"files[{i}] has no path and sha256")
+            files.append(LockFile(f["path"], f["sha256"], f.get("origin"), f.get("size"), str(f.get("role") or ""),
+                                  str(f.get("license") or "")))
+        lib = data.get("library")
+        ns = data.get("api_namespace")
+        ops = data.get("quant_ops") or []
+        if not isinstance(ops, list):
+            raise LockError("'quant_ops' is not a list")
+        return cls(files=tuple(files), tool=_table(data, "tool"), library=lib if isinstance(lib, str) else None,
+                   api_namespace=ns if isinstance(ns, str) else None, rules=_table(data, "rules"),
+                   upstream=_table(data, "upstream"), generator=_table(data, "generator"),
+                   quant_ops=tuple(str(q) for q in ops), kernels=_rows(data, "kernels"), link=_rows(data, "link"),
+                   tus=_rows(data, "tus"))
+
+    def file_rows(self) -> list[dict[str, Any]]:
+        """The files as the lock's JSON rows."""
+        return [f.to_json() for f in self.files]

@@ -20,7 +20,7 @@ def hash_files(paths: Iterable[Path], *extra: str) -> str:
     h = hashlib.sha256()
     for p in sorted(set(paths)):
         h.update(str(p).encode() + b"\0")
-        h.update(hashlib.sha256(p.read_bytes()).digest())
+        h.update(hashlib.sha256(p.read_bytes()).digest())  # unreadable: an error, not a silent miss
     for e in extra:
         h.update(e.encode() + b"\0")
     return h.hexdigest()

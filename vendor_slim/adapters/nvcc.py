@@ -14,10 +14,11 @@ import re
 import shlex
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from vendor_slim.adapters.fs import normalized
 from vendor_slim.adapters.proc import run
 from vendor_slim.errors import BadInput, ExternalToolError
 from vendor_slim.models import Lang
@@ -51,17 +52,33 @@ class PreprocessPass:
     forced_includes: tuple[str, ...]
 
 
-def nvcc_path() -> str:
-    """nvcc from $CUDA_HOME, $PATH or /usr/local/cuda, in that order."""
-    home = os.environ.get("CUDA_HOME") or os.environ.get("CUDA_PATH")
+FALLBACKS_ENV = "VENDOR_SLIM_NVCC_FALLBACKS"
+DEFAULT_FALLBACKS = ("/usr/local/cuda/bin/nvcc",)
+
+
+def locate_nvcc(env: Mapping[str, str], fallbacks: Sequence[str] | None = None) -> str:
+    """nvcc from $CUDA_HOME (or $CUDA_PATH), $PATH, then the FALLBACKS, in that order.
+
+    FALLBACKS default to $VENDOR_SLIM_NVCC_FALLBACKS (paths separated by os.pathsep; empty: none), else
+    /usr/local/cuda/bin/nvcc: a test hides nvcc by emptying PATH, CUDA_HOME and the fallbacks."""
+    home = env.get("CUDA_HOME") or env.get("CUDA_PATH")
     if home and Path(home, "bin", "nvcc").is_file():
         return str(Path(home, "bin", "nvcc"))
-    found = shutil.which("nvcc")
+    found = shutil.which("nvcc", path=env.get("PATH", os.defpath))
     if found:
         return found
-    if Path("/usr/local/cuda/bin/nvcc").is_file():
-        return "/usr/local/cuda/bin/nvcc"
+    if fallbacks is None:
+        given = env.get(FALLBACKS_ENV)
+        fallbacks = DEFAULT_FALLBACKS if given is None else tuple(p for p in given.split(os.pathsep) if p)
+    for p in fallbacks:
+        if Path(p).is_file():
+            return p
     raise BadInput("nvcc was not found: set CUDA_HOME or put nvcc on PATH")
+
+
+def nvcc_path() -> str:
+    """nvcc for this process (its environment; see locate_nvcc)."""
+    return locate_nvcc(os.environ)
 
 
 def cuda_include_dir() -> Path:
@@ -86,7 +103,7 @@ def oracle_dependencies(lang: Lang, args: Sequence[str], source: Path) -> list[P
     cmd.insert(1, "-M")
     done = run(cmd, what=f"{'nvcc' if lang == 'cu' else 'c++'} -M of {source.name}", timeout=600)
     deps = parse_depfile(done.output)
-    return sorted({_norm(p) for p in deps})
+    return sorted({normalized(p) for p in deps})
 
 
 def parse_depfile(text: str) -> list[str]:
@@ -102,10 +119,6 @@ def parse_depfile(text: str) -> list[str]:
         for tok in re.findall(r"(?:\\.|[^\s\\])+", rest):
             deps.append(re.sub(r"\\(.)", r"\1", tok).replace("$$", "$"))
     return deps
-
-
-def _norm(p: str | Path) -> Path:
-    return Path(os.path.normpath(os.path.abspath(p)))
 
 
 def passes(lang: Lang, args: Sequence[str], source: Path) -> tuple[PreprocessPass, ...]:

@@ -19,8 +19,6 @@ import json
 import multiprocessing
 import os
 import re
-import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -31,6 +29,8 @@ import networkx as nx
 
 from vendor_slim import __version__
 from vendor_slim.adapters import nvcc
+from vendor_slim.adapters.clock import Clock, monotonic
+from vendor_slim.adapters.fs import FileHasher, atomic_write_text, normalized
 from vendor_slim.adapters.libclang import includes
 from vendor_slim.adapters.libclang.includes import IncludeEdge, IncludeResult, UnresolvedInclude
 from vendor_slim.errors import BadInput, ExternalToolError
@@ -108,10 +108,6 @@ class _Job:
     pass_args: tuple[tuple[str, tuple[str, ...]], ...]  # (pass name, libclang args)
 
 
-def _norm(p: str | os.PathLike[str]) -> Path:
-    return Path(os.path.normpath(os.path.abspath(p)))
-
-
 def _contract_args(tu: TranslationUnit) -> list[str]:
     cuda_inc = nvcc.cuda_include_dir() if tu.lang == "cxx" else None
     return tu.spec.preprocessor_args(tu.lang, cuda_inc)
@@ -132,7 +128,7 @@ def _plan(tus: Sequence[TranslationUnit]) -> tuple[list[_Job], list[tuple[_Job, 
     per_tu: list[tuple[_Job, list[str]]] = []
     lib = _libclang_version()
     for tu in tus:
-        src = _norm(tu.source)
+        src = normalized(tu.source)
         if not src.is_file():
             raise BadInput(f"translation unit {src} does not exist")
         args = _contract_args(tu)
@@ -177,17 +173,6 @@ def _parse_pass(source: Path, args: tuple[str, ...], contents: str | None) -> In
 # Cache
 
 
-class _Hasher:
-    def __init__(self) -> None:
-        self._memo: dict[Path, str | None] = {}
-
-    def __call__(self, path: Path) -> str | None:
-        if path not in self._memo:
-            try:
-                self._memo[path] = hashlib.sha256(path.read_bytes()).hexdigest()
-            except OSError:
-                self._memo[path] = None
-        return self._memo[path]
 
 
 def _to_json(result: IncludeResult) -> dict[str, Any]:
@@ -209,7 +194,7 @@ def _from_json(data: dict[str, Any]) -> IncludeResult:
     )
 
 
-def _cache_load(cache_dir: Path, job: _Job, hasher: _Hasher) -> IncludeResult | None:
+def _cache_load(cache_dir: Path, job: _Job, hasher: FileHasher) -> IncludeResult | None:
     path = cache_dir / f"{job.key}.json"
     try:
         entry = json.loads(path.read_text())
@@ -243,7 +228,7 @@ def _rename(result: IncludeResult, old: Path, new: Path) -> IncludeResult:
     )])
 
 
-def _cache_store(cache_dir: Path, job: _Job, result: IncludeResult, hasher: _Hasher) -> None:
+def _cache_store(cache_dir: Path, job: _Job, result: IncludeResult, hasher: FileHasher) -> None:
     if result.unresolved:
         return
     hashes: dict[str, str] = {}
@@ -256,10 +241,7 @@ def _cache_store(cache_dir: Path, job: _Job, result: IncludeResult, hasher: _Has
         hashes[str(f)] = digest
     entry = {"key": job.key, "source": str(job.source), "hashes": hashes, "result": _to_json(result)}
     cache_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(entry, fh)
-    os.replace(tmp, cache_dir / f"{job.key}.json")
+    atomic_write_text(cache_dir / f"{job.key}.json", json.dumps(entry))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,16 +249,16 @@ def _cache_store(cache_dir: Path, job: _Job, result: IncludeResult, hasher: _Has
 
 
 def compute_closure(
-    tus: Sequence[TranslationUnit], roots: Roots, *, jobs: int, cache_dir: Path
+    tus: Sequence[TranslationUnit], roots: Roots, *, jobs: int, cache_dir: Path, clock: Clock = monotonic
 ) -> ClosureReport:
     """The include closure of every TU (per TU and in union) with its include graphs.
 
     Raises BadInput when an in-tree file includes a header that does not exist, naming the header
     and the include chain from the TU to it.
     """
-    start = time.perf_counter()
+    start = clock()
     planned, per_tu = _plan(tus)
-    hasher = _Hasher()
+    hasher = FileHasher()
     results: dict[str, IncludeResult] = {}
     todo: list[_Job] = []
     for job in planned:
@@ -319,10 +301,23 @@ def compute_closure(
     stats = ClosureStats(
         parses=len(tasks), jobs=len(planned), cache_hits=hits,
         shared_tus=len(tus) - len({job.key for job, _a in per_tu}) if tus else 0,
-        seconds=time.perf_counter() - start,
+        seconds=clock() - start,
     )
     return ClosureReport(roots=roots, tus=tuple(closures), union=tuple(union_files),
                          graphs=tuple(graphs), graph=union_graph, stats=stats)
+
+
+def merge_closures(a: ClosureReport, b: ClosureReport) -> ClosureReport:
+    """One report for A's TUs then B's (same roots), as if computed together."""
+    graph: Any = nx.DiGraph()
+    for g in (*a.graphs, *b.graphs):
+        graph.update(g)
+    stats = ClosureStats(parses=a.stats.parses + b.stats.parses, jobs=a.stats.jobs + b.stats.jobs,
+                         cache_hits=a.stats.cache_hits + b.stats.cache_hits,
+                         shared_tus=a.stats.shared_tus + b.stats.shared_tus,
+                         seconds=a.stats.seconds + b.stats.seconds)
+    return ClosureReport(roots=a.roots, tus=(*a.tus, *b.tus), union=tuple(sorted({*a.union, *b.union})),
+                         graphs=(*a.graphs, *b.graphs), graph=graph, stats=stats)
 
 
 class _Classifier:
@@ -362,7 +357,7 @@ class _Classifier:
 def _tu_closure(
     tu: TranslationUnit, args: list[str], job: _Job, result: IncludeResult, cls: _Classifier
 ) -> tuple[TUClosure, Any]:
-    src = _norm(tu.source)
+    src = normalized(tu.source)
 
     def canon(p: Path) -> Path:
         return src if p == job.source else cls.canon(p)  # a shared job's first TU stands for this one
@@ -453,7 +448,7 @@ def oracle_diff(tu: TranslationUnit, closure: TUClosure, roots: Roots) -> tuple[
 
     The oracle is the contract's command: `nvcc -M ...` for `cu`, `c++ -M ...` for `cxx`.
     """
-    src = _norm(tu.source)
+    src = normalized(tu.source)
     deps = nvcc.oracle_dependencies(tu.lang, list(closure.args), src)
     cls = _Classifier(roots)
     want = {Path(os.path.realpath(d)): d for d in deps if d == src or cls.root(d) is not None}
@@ -487,7 +482,7 @@ def why(report: ClosureReport, file: Path) -> list[Path]:
 
 def _match_nodes(graph: Any, file: Path) -> list[str]:
     nodes: set[str] = set(graph.nodes)
-    for cand in (str(_norm(file)), os.path.realpath(file), str(file)):
+    for cand in (str(normalized(file)), os.path.realpath(file), str(file)):
         if cand in nodes:
             return [cand]
     if not file.is_absolute():

@@ -14,44 +14,20 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from vendor_slim import __version__
 from vendor_slim.adapters import nvcc
+from vendor_slim.adapters.fs import atomic_write_text, file_sha256
 from vendor_slim.adapters.libclang.sema import cuda_host_args
 from vendor_slim.adapters.libclang.symbols import SymbolFacts, SymbolUse, symbol_facts
 from vendor_slim.errors import ExternalToolError
-from vendor_slim.models import CompileSpec, Lang, Roots
+from vendor_slim.models import CompileSpec, Lang, LinkResult, Roots, SymbolJob
 
 SOURCE_SUFFIXES = (".cpp", ".cc", ".cxx", ".cu")
 MAX_CANDIDATES = 24  # parses per symbol before it is reported as not found
 CACHE_FORMAT = 1
-
-
-@dataclass(frozen=True)
-class SymbolJob:
-    """One TU as the link stage parses it."""
-
-    source: Path
-    lang: Lang
-    spec: CompileSpec
-    contents: str | None = None  # replaces the file's text (launcher TUs: their shared preamble)
-    instantiated: tuple[str, ...] = ()  # function templates the TU explicitly instantiates
-    overlays: tuple[tuple[str, str], ...] = ()  # in-memory file texts (the EDG-compatibility fix)
-
-
-@dataclass(frozen=True)
-class LinkResult:
-    sources: tuple[Path, ...]  # chosen link sources, in the order they were found
-    pulled_by: tuple[tuple[Path, tuple[str, ...]], ...]  # per chosen source, the symbols it provides
-    unresolved: tuple[str, ...]  # symbols an in-tree header declares that no in-tree source defines
-    external: tuple[str, ...] = ()  # headers declaring the library functions the TUs reach
-    parsed: int = 0  # candidate sources parsed
-    facts: dict[Path, SymbolFacts] = field(default_factory=dict, compare=False)
 
 
 def parse_args(spec: CompileSpec, lang: Lang) -> list[str]:
@@ -103,19 +79,12 @@ def _facts(job: SymbolJob, roots: Roots, cache: Path) -> SymbolFacts:
     return facts
 
 
-def _digest(p: str) -> str | None:
-    try:
-        return hashlib.sha256(Path(p).read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 def _load(path: Path) -> SymbolFacts | None:
     try:
         entry = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if any(_digest(f) != h for f, h in entry["hashes"].items()):
+    if any(file_sha256(f) != h for f, h in entry["hashes"].items()):
         return None
     d = entry["facts"]
     return SymbolFacts(tuple(d["defines"]), tuple(SymbolUse(*u) for u in d["uses"]), tuple(d["files"]),
@@ -123,17 +92,14 @@ def _load(path: Path) -> SymbolFacts | None:
 
 
 def _store(path: Path, facts: SymbolFacts, replaced: Path | None) -> None:
-    hashes = {f: _digest(f) for f in facts.files if replaced is None or f != str(replaced)}
+    hashes = {f: file_sha256(f) for f in facts.files if replaced is None or f != str(replaced)}
     if any(h is None for h in hashes.values()):
         return
     entry = {"hashes": hashes, "facts": {
         "defines": list(facts.defines), "files": list(facts.files), "external": list(facts.external),
         "uses": [[u.key, u.name, u.spelling, u.parent, u.declared_in] for u in facts.uses]}}
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(entry, fh)
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(entry))
 
 
 class _SourceIndex:
@@ -226,9 +192,5 @@ def link_closure(jobs: Sequence[SymbolJob], roots: Roots, search_root: Path, spe
         unresolved=tuple(sorted(unresolved.values())),
         external=tuple(sorted({h for f in facts.values() for h in f.external})),
         parsed=parsed,
-        facts=facts,
     )
 
-
-def describe(result: LinkResult) -> list[dict[str, Any]]:
-    return [{"source": str(p), "provides": list(names)} for p, names in result.pulled_by]

@@ -13,11 +13,11 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from vendor_slim.adapters import gitrepo
 from vendor_slim.errors import BadInput
 from vendor_slim.layout import LOCK_NAME, UPSTREAM_NAMES
+from vendor_slim.models import Lock
 
 _TRAILER_LINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*: \S")
 _GIT_MODES = ("100644", "100755")
@@ -37,16 +37,16 @@ def _short(commit: str | None) -> str:
     return commit[:12] if commit else "unknown"
 
 
-def trailers(lock: dict[str, Any]) -> list[tuple[str, str]]:
+def trailers(lock: Lock) -> list[tuple[str, str]]:
     """The provenance trailers, all read from the lock."""
-    up = lock.get("upstream") or {}
+    up = lock.upstream
     trt = up.get("trtllm") or {}
     cut = up.get("cutlass") or {}
     out = [
         ("Vendored-From", f"{trt.get('remote') or '(no remote)'}@{trt.get('commit') or 'unknown'}"),
         ("CUTLASS", str(cut.get("commit") or "unknown")),
-        ("vendor-slim", str((lock.get("tool") or {}).get("version") or "unknown")),
-        ("Rules-SHA256", str((lock.get("rules") or {}).get("sha256") or "unknown")),
+        ("vendor-slim", str(lock.tool.get("version") or "unknown")),
+        ("Rules-SHA256", str(lock.rules.get("sha256") or "unknown")),
     ]
     dirty = [UPSTREAM_NAMES[n] for n in ("trtllm", "cutlass") if (up.get(n) or {}).get("dirty")]
     if dirty:
@@ -54,15 +54,15 @@ def trailers(lock: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def title(lock: dict[str, Any]) -> str:
-    up = lock.get("upstream") or {}
+def title(lock: Lock) -> str:
+    up = lock.upstream
     trt = up.get("trtllm") or {}
     cut = up.get("cutlass") or {}
-    return (f"{lock.get('library') or 'tree'}: vendor TensorRT-LLM {_short(trt.get('commit'))}, "
+    return (f"{lock.library or 'tree'}: vendor TensorRT-LLM {_short(trt.get('commit'))}, "
             f"CUTLASS {_short(cut.get('commit'))}")
 
 
-def message(lock: dict[str, Any], text: str | None) -> str:
+def message(lock: Lock, text: str | None) -> str:
     """TEXT (or a title and a summary from the lock) followed by the trailers."""
     block = "\n".join(f"{k}: {v}" for k, v in trailers(lock))
     if text is not None and text.strip():
@@ -71,12 +71,12 @@ def message(lock: dict[str, Any], text: str | None) -> str:
         if "\n\n" in body and all(_TRAILER_LINE.match(line) for line in last.splitlines()):
             return f"{body}\n{block}\n"  # the user's own trailers: one trailer block, theirs first
         return f"{body}\n\n{block}\n"
-    files = lock.get("files") or []
-    n_up = sum(1 for f in files if f.get("origin"))
-    ops = ", ".join(lock.get("quant_ops") or []) or "none"
-    rules = (lock.get("rules") or {}).get("path") or "unknown rules"
-    summary = (f"Quant ops {ops}; {len(lock.get('kernels') or [])} kernels; {len(files) + 1} files "
-               f"({n_up} upstream). Extracted by vendor-slim {dict(lock.get('tool') or {}).get('version')} "
+    files = lock.files
+    n_up = sum(1 for f in files if f.origin)
+    ops = ", ".join(lock.quant_ops) or "none"
+    rules = lock.rules.get("path") or "unknown rules"
+    summary = (f"Quant ops {ops}; {len(lock.kernels)} kernels; {len(files) + 1} files "
+               f"({n_up} upstream). Extracted by vendor-slim {lock.tool.get('version')} "
                f"with {rules}.")
     return f"{title(lock)}\n\n{summary}\n\n{block}\n"
 
@@ -87,8 +87,8 @@ def _inside(a: Path, b: Path) -> bool:
     return ra == rb or rb in ra.parents
 
 
-def _listed(lock: dict[str, Any]) -> list[str]:
-    return sorted({*(str(f["path"]) for f in lock["files"]), LOCK_NAME})
+def _listed(lock: Lock) -> list[str]:
+    return sorted({*(f.path for f in lock.files), LOCK_NAME})
 
 
 def _refuse_dirty(repo: Path, lines: list[str], what: str) -> None:
@@ -97,7 +97,7 @@ def _refuse_dirty(repo: Path, lines: list[str], what: str) -> None:
                    f"first:\n  {shown}")
 
 
-def publish(tree: Path, lock: dict[str, Any], repo_path: Path | None, *, tag: str | None,
+def publish(tree: Path, lock: Lock, repo_path: Path | None, *, tag: str | None,
             text: str | None) -> PublishResult:
     """Commit TREE (whose lock check passed) to the repository at REPO_PATH (default TREE itself)."""
     tree = tree.absolute()

@@ -8,21 +8,23 @@ folder, the CUDA toolkit or the system, and every vendored file must be read by 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
 import shutil
 import tempfile
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vendor_slim.adapters import cmake
+from vendor_slim.adapters import cmake, plot
+from vendor_slim.adapters.clock import Clock, monotonic
+from vendor_slim.adapters.fs import file_sha256
+from vendor_slim.adapters.memory import MemoryProbe, mem_available_gb
 from vendor_slim.adapters.nvcc import nvcc_path
 from vendor_slim.errors import BadInput
 from vendor_slim.layout import BENCH, BUILD, CONFIGURE, LOCK_NAME, command, in_git_dir, test_program
+from vendor_slim.models import Lock
 
 TU_PEAK_GB = 8.6  # a CUTLASS SM90 launcher TU peaks at up to this much memory (nvcc 13.0)
 SYSTEM_PREFIXES = ("/usr/", "/lib/", "/lib64/", "/opt/")
@@ -78,29 +80,26 @@ class VerifyReport:
         return d
 
 
-def read_lock(tree: Path) -> dict[str, Any]:
+def read_lock(tree: Path) -> Lock:
     if not tree.is_dir():
         raise BadInput(f"{tree} is not a directory")
     path = tree / LOCK_NAME
     if not path.is_file():
         raise BadInput(f"{tree} is not a tree emitted by vendor-slim (no {LOCK_NAME})")
     try:
-        lock = json.loads(path.read_text())
-        files = lock["files"]
-        assert isinstance(files, list) and all("path" in f and "sha256" in f for f in files)
-    except (ValueError, KeyError, AssertionError, OSError) as exc:
+        return Lock.from_json(json.loads(path.read_text()))
+    except (ValueError, OSError) as exc:  # LockError is a ValueError, as is a JSON syntax error
         raise BadInput(f"{path} is not a valid vendor-slim lock ({exc})") from exc
-    return lock  # type: ignore[no-any-return]
 
 
-def check_lock(tree: Path, lock: dict[str, Any]) -> LockCheck:
+def check_lock(tree: Path, lock: Lock) -> LockCheck:
     res = LockCheck()
-    listed = {f["path"]: f for f in lock["files"]}
+    listed = {f.path: f for f in lock.files}
     for rel, f in sorted(listed.items()):
         p = tree / rel
         if not p.is_file():
             res.missing.append(rel)
-        elif hashlib.sha256(p.read_bytes()).hexdigest() != f["sha256"]:
+        elif file_sha256(p) != f.sha256:
             res.edited.append(rel)
     for p in sorted(tree.rglob("*")):
         rel = p.relative_to(tree).as_posix()
@@ -110,21 +109,12 @@ def check_lock(tree: Path, lock: dict[str, Any]) -> LockCheck:
     return res
 
 
-def mem_available_gb() -> float:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) / 1024 / 1024
-    except OSError:
-        pass
-    return 8.0
-
-
-def choose_jobs(requested: int | None, n_heavy: int) -> int:
+def choose_jobs(requested: int | None, n_heavy: int, memory: MemoryProbe = mem_available_gb,
+                cores: int | None = None) -> int:
     """Parallel compiles that fit in memory: a heavy (CUTLASS launcher) TU needs up to TU_PEAK_GB."""
-    mem = mem_available_gb()
+    mem = memory()
     fit = max(1, math.floor(mem / TU_PEAK_GB))
-    cores = os.cpu_count() or 1
+    cores = cores or os.cpu_count() or 1
     if requested is None:
         return max(1, min(cores, fit))
     if n_heavy and min(requested, n_heavy) > fit:
@@ -137,7 +127,8 @@ def _inside(p: Path, roots: list[Path]) -> bool:
     return any(p == r or r in p.parents for r in roots)
 
 
-def build_tree(tree: Path, lock: dict[str, Any], jobs: int, keep: Path | None = None) -> tuple[BuildCheck, Path]:
+def build_tree(tree: Path, lock: Lock, jobs: int, keep: Path | None = None,
+               clock: Clock = monotonic) -> tuple[BuildCheck, Path]:
     """Configure and build from a fresh folder; check hermeticity, minimality, link completeness."""
     cmake_bin = cmake.require("cmake", "install CMake >= 3.18 (pip install cmake)")
     cmake.require("ninja", "install Ninja (pip install ninja)")
@@ -157,9 +148,9 @@ def build_tree(tree: Path, lock: dict[str, Any], jobs: int, keep: Path | None = 
         return res, build
     step = command(BUILD, **vals)
     step[0] = cmake_bin
-    start = time.perf_counter()
+    start = clock()
     done = cmake.run_step(step, "cmake --build")
-    res.wall_s = round(time.perf_counter() - start, 1)
+    res.wall_s = round(clock() - start, 1)
     for rec_path in sorted(logdir.glob("*.json")):
         rec = json.loads(rec_path.read_text())
         src = rec["source"]
@@ -173,8 +164,8 @@ def build_tree(tree: Path, lock: dict[str, Any], jobs: int, keep: Path | None = 
         return res, build
     res.ok = True
     res.link_ok = True  # the shared library linked with --no-undefined, and the test program linked
-    ns = lock.get("api_namespace")
-    so = build / f"lib{lock.get('library', '')}.so"
+    ns = lock.api_namespace
+    so = build / f"lib{lock.library or ''}.so"
     if ns and so.is_file():
         linker_defined = {"_init", "_fini", "_edata", "_end", "__bss_start"}
         res.exported_outside_api = [n for n in cmake.exported_symbols(so)
@@ -194,8 +185,8 @@ def build_tree(tree: Path, lock: dict[str, Any], jobs: int, keep: Path | None = 
                 outside.add(str(f))
     res.outside = sorted(outside)
     res.unused = sorted(
-        f["path"] for f in lock["files"]
-        if f.get("role") in VENDORED_ROLES and Path(os.path.realpath(tree / f["path"])) not in read
+        f.path for f in lock.files
+        if f.role in VENDORED_ROLES and Path(os.path.realpath(tree / f.path)) not in read
     )
     return res, build
 
@@ -215,9 +206,8 @@ def run_tests(build: Path, library: str) -> dict[str, Any]:
     return result
 
 
-def verify(tree: Path, *, jobs: int | None, no_build: bool, run: bool, keep_build: Path | None = None) -> (
-    VerifyReport
-):
+def verify(tree: Path, *, jobs: int | None, no_build: bool, run: bool, keep_build: Path | None = None,
+           memory: MemoryProbe = mem_available_gb, clock: Clock = monotonic) -> VerifyReport:
     tree = tree.absolute()
     lock = read_lock(tree)
     report = VerifyReport(dir=str(tree), lock=check_lock(tree, lock))
@@ -227,9 +217,9 @@ def verify(tree: Path, *, jobs: int | None, no_build: bool, run: bool, keep_buil
             report.problems.append(f"{len(items)} file(s) {what}: {', '.join(items[:10])}")
     if no_build or report.problems:
         return report
-    heavy = sum(1 for t in lock.get("tus", []) if t.get("role") in ("launcher", "runner"))
-    n = choose_jobs(jobs, heavy)
-    build_res, build = build_tree(tree, lock, n, keep_build)
+    heavy = sum(1 for t in lock.tus if t.get("role") in ("launcher", "runner"))
+    n = choose_jobs(jobs, heavy, memory)
+    build_res, build = build_tree(tree, lock, n, keep_build, clock)
     report.build = build_res
     try:
         if not build_res.ok:
@@ -257,9 +247,9 @@ def verify(tree: Path, *, jobs: int | None, no_build: bool, run: bool, keep_buil
     return report
 
 
-def _library(lock: dict[str, Any]) -> str:
-    lib = lock.get("library")
-    if not isinstance(lib, str) or not lib:
+def _library(lock: Lock) -> str:
+    lib = lock.library
+    if not lib:
         raise BadInput("the lock names no library")
     return lib
 
@@ -296,45 +286,6 @@ def bench_table(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def bench_plot(results: dict[str, Any], path: Path) -> bool:
-    """W4A16 and cuBLAS FP16 time against M, one panel per N x K; False when matplotlib is absent."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    rows = results.get("bench", [])
-    shapes = sorted({(r["n"], r["k"]) for r in rows})
-    if not shapes:
-        return False
-    fig, axes = plt.subplots(1, len(shapes), figsize=(4.5 * len(shapes), 4), squeeze=False)
-    for ax, (n, k) in zip(axes[0], shapes, strict=True):
-        for op in sorted({r["op"] for r in rows}):
-            sel = sorted((r for r in rows if (r["n"], r["k"]) == (n, k) and r["op"] == op), key=lambda r: r["m"])
-            ax.plot([r["m"] for r in sel], [r["us"] for r in sel], "o-", label=f"CUTLASS {op} (best config)")
-            g = [r for r in sel if r.get("gemv_us") is not None]
-            if g:
-                ax.plot([r["m"] for r in g], [r["gemv_us"] for r in g], "^-", label=f"GEMV {op}")
-            a = [r for r in sel if r.get("auto_us") is not None]
-            if a:
-                ax.plot([r["m"] for r in a], [r["auto_us"] for r in a], "x:", label=f"gemm_auto {op}")
-        sel = sorted((r for r in rows if (r["n"], r["k"]) == (n, k)), key=lambda r: r["m"])
-        ax.plot([r["m"] for r in sel], [r["cublas_us"] for r in sel], "s--", label="cuBLAS FP16")
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_title(f"N={n}, K={k}")
-        ax.set_xlabel("M")
-        ax.set_ylabel("µs (median)")
-        ax.grid(True, alpha=0.3)
-    axes[0][0].legend(fontsize=8)
-    fig.suptitle(f"{results.get('gpu')}: W4A16 (CUTLASS SM90, GEMV, gemm_auto) vs cuBLAS FP16")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    return True
-
-
 def write_results(report: VerifyReport, folder: Path) -> list[Path]:
     """verify.json, and with --run the test program's JSON, a bench table and a plot."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -345,6 +296,6 @@ def write_results(report: VerifyReport, folder: Path) -> list[Path]:
         (folder / "results.json").write_text(json.dumps(res, indent=2) + "\n")
         (folder / "bench.md").write_text(bench_table(res))
         written += [folder / "results.json", folder / "bench.md"]
-        if bench_plot(res, folder / "bench.png"):
+        if plot.bench_plot(res, folder / "bench.png"):
             written.append(folder / "bench.png")
     return written

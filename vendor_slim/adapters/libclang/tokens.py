@@ -78,3 +78,48 @@ def lex(path: Path, text: str, defines: Sequence[str] = ()) -> Lexed:
         for t in tu.get_tokens(extent=extent)
     )
     return Lexed(toks, tuple(_skipped_ranges(ci, tu, name)), tuple(text.splitlines()))
+
+
+# Bracket depth: the one helper every token walker uses. `>>` closes two angle brackets (C++11).
+ANGLES = {"<": 1, ">": -1, ">>": -2}
+PARENS = {"(": 1, ")": -1}
+BRACES = {"{": 1, "}": -1}
+NESTING = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}  # statement structure (no angles)
+ANY_BRACKET = {**NESTING, **ANGLES}
+
+
+def depth_delta(spelling: str, brackets: dict[str, int] = ANGLES) -> int:
+    """How much a token changes the bracket depth (0 for anything that is not one of BRACKETS)."""
+    return brackets.get(spelling, 0)
+
+
+def closing_index(toks: Sequence[Tok], open_idx: int, brackets: dict[str, int] = ANGLES,
+                  end: int | None = None) -> int | None:
+    """Index of the token that brings the depth opened at OPEN_IDX back to zero (or below), or None."""
+    depth = 0
+    for k in range(open_idx, len(toks) if end is None else end):
+        depth += depth_delta(toks[k].spelling, brackets)
+        if depth <= 0:
+            return k
+    return None
+
+
+def split_arguments(toks: Sequence[Tok], open_idx: int,
+                    brackets: dict[str, int] = PARENS) -> tuple[list[list[Tok]], int] | None:
+    """The non-empty top-level comma-separated arguments of the bracket opened at OPEN_IDX, and the index
+    of its closing token; None when it never closes."""
+    args: list[list[Tok]] = [[]]
+    depth = 0
+    for i in range(open_idx, len(toks)):
+        s = toks[i].spelling
+        delta = depth_delta(s, brackets)
+        depth += delta
+        if delta > 0 and depth == 1:
+            continue
+        if delta < 0 and depth <= 0:
+            return [a for a in args if a], i
+        if s == "," and depth == 1:
+            args.append([])
+            continue
+        args[-1].append(toks[i])
+    return None

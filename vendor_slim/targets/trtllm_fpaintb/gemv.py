@@ -17,7 +17,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from vendor_slim.adapters.libclang.tokens import Lexed, Tok, lex
+from vendor_slim.adapters.libclang.tokens import (
+    BRACES,
+    PARENS,
+    Lexed,
+    Tok,
+    closing_index,
+    depth_delta,
+    lex,
+    split_arguments,
+)
 from vendor_slim.errors import BadInput
 from vendor_slim.targets.trtllm_fpaintb.instantiations import join, split_directives
 from vendor_slim.targets.trtllm_fpaintb.rulefile import GemvRule
@@ -34,23 +43,10 @@ class GemvSelection:
 
 def _call_args(toks: Sequence[Tok], open_idx: int) -> tuple[list[list[Tok]], int]:
     """Arguments of the call whose '(' is at open_idx, split at top-level commas; and the ')' index."""
-    args: list[list[Tok]] = [[]]
-    depth = 0
-    for i in range(open_idx, len(toks)):
-        s = toks[i].spelling
-        if s == "(":
-            depth += 1
-            if depth == 1:
-                continue
-        elif s == ")":
-            depth -= 1
-            if depth == 0:
-                return [a for a in args if a], i
-        if s == "," and depth == 1:
-            args.append([])
-            continue
-        args[-1].append(toks[i])
-    raise BadInput("unbalanced parentheses in a macro invocation")
+    found = split_arguments(toks, open_idx, PARENS)
+    if found is None:
+        raise BadInput("unbalanced parentheses in a macro invocation")
+    return found
 
 
 def invocations(toks: Sequence[Tok], name: str) -> list[tuple[int, list[str]]]:
@@ -103,24 +99,18 @@ def _block_for(toks: Sequence[Tok], start: int, end: int, variable: str, value: 
     depth = 0
     while i < end:
         s = toks[i].spelling
-        if s == "{":
-            depth += 1
-        elif s == "}":
-            depth -= 1
-        elif s == "if" and depth == 0 and i + 1 < end and toks[i + 1].spelling == "(":
+        depth += depth_delta(s, BRACES)
+        if s == "if" and depth == 0 and i + 1 < end and toks[i + 1].spelling == "(":
             cond, close = _call_args(toks, i + 1)
             flat = [t for a in cond for t in a]
             ok = _eval_condition(flat, variable, value)
             body_open = close + 1
             if body_open < end and toks[body_open].spelling == "{":
-                d = 0
-                for j in range(body_open, end):
-                    d += {"{": 1, "}": -1}.get(toks[j].spelling, 0)
-                    if d == 0:
-                        if ok:
-                            return body_open + 1, j
-                        i = j
-                        break
+                j = closing_index(toks, body_open, BRACES, end)
+                if j is not None:
+                    if ok:
+                        return body_open + 1, j
+                    i = j
         i += 1
     return None
 
@@ -147,7 +137,7 @@ def _macro_definition(directives: Sequence[Sequence[Tok]], name: str) -> tuple[l
     raise BadInput(f"no #define of {name} found")
 
 
-def _norm(s: str) -> str:
+def _canon(s: str) -> str:
     return re.sub(r"\s+", "", s)
 
 
@@ -161,7 +151,7 @@ def select_gemv(code_root: Path, rule: GemvRule, arch: int) -> GemvSelection:
     if block is None:
         raise BadInput(f"{header}: no arch branch of {rule.launcher_function} holds for arch {arch}")
     execs = [args for i, args in invocations(code[block[0]:block[1]], rule.exec_macro)
-             if args and _norm(args[0]) == _norm(rule.kernel_type)]
+             if args and _canon(args[0]) == _canon(rule.kernel_type)]
     if not execs:
         raise BadInput(f"{header}: the arch {arch} branch has no {rule.exec_macro}({rule.kernel_type}, ...)")
     params, body = _macro_definition(directives, rule.exec_macro)
@@ -193,13 +183,13 @@ def select_gemv(code_root: Path, rule: GemvRule, arch: int) -> GemvSelection:
     details_toks = targs[-1]
     details = join([Tok(bound.get(t.spelling, t.spelling), t.kind, t.line, t.col, t.offset) for t in details_toks])
     inner = details[details.index("<") + 1: details.rindex(">")]
-    want = [_norm(rule.kernel_type), *[_norm(a) for a in inner.split(",")]]
+    want = [_canon(rule.kernel_type), *[_canon(a) for a in inner.split(",")]]
     candidates: list[tuple[Path, tuple[str, ...]]] = []
     for p in sorted(code_root.glob(rule.dispatchers)):
         dcode, _ = _strip_directives(lex(p, p.read_text()))
         for _, args in invocations(dcode, rule.instantiate_macro):
             candidates.append((p, tuple(args)))
-    sources = tuple(p for p, args in candidates if [_norm(a) for a in args] == want)
+    sources = tuple(p for p, args in candidates if [_canon(a) for a in args] == want)
     dh = code_root / rule.dispatcher_header
     dcode, _ = _strip_directives(lex(dh, dh.read_text()))
     ms = sorted({int(args[0]) for _, args in invocations(dcode, rule.m_macro) if args and args[0].isdigit()})

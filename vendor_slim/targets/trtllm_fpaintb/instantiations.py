@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from vendor_slim.adapters.libclang.tokens import Lexed, Tok
+from vendor_slim.adapters.libclang.tokens import ANGLES, NESTING, Lexed, Tok, depth_delta
 from vendor_slim.models import Instantiation
 
 _WORDY = ("identifier", "keyword", "literal")
@@ -31,10 +31,6 @@ def join(tokens: Sequence[Tok]) -> str:
         out.append(t.spelling)
         prev = t
     return "".join(out)
-
-
-def _angle_delta(spelling: str) -> int:
-    return {"<": 1, ">": -1, ">>": -2}.get(spelling, 0)
 
 
 def split_directives(lexed: Lexed) -> tuple[list[Tok], list[list[Tok]]]:
@@ -71,7 +67,7 @@ def _find_params_open(toks: Sequence[Tok]) -> int | None:
         if paren == 0:
             if s == "(" and angle == 0:
                 return i
-            angle = max(angle + _angle_delta(s), 0)
+            angle = max(angle + depth_delta(s, ANGLES), 0)
         if s == "(":
             paren += 1
         elif s == ")":
@@ -90,7 +86,7 @@ def _split_args(toks: Sequence[Tok]) -> list[list[Tok]]:
         elif s in (")", "]", "}"):
             paren -= 1
         elif paren == 0:
-            angle += _angle_delta(s)
+            angle += depth_delta(s, ANGLES)
         if s == "," and angle == 0 and paren == 0:
             args.append([])
             continue
@@ -118,7 +114,7 @@ def _parse_declarator(toks: Sequence[Tok]) -> tuple[str, str, list[list[Tok]], s
             elif s == "(":
                 paren -= 1
             elif paren == 0:
-                depth -= _angle_delta(s)
+                depth -= depth_delta(s, ANGLES)
                 if depth == 0:
                     break
             k -= 1
@@ -211,11 +207,8 @@ def _skip_statement(code: Sequence[Tok], i: int) -> int:
     n = len(code)
     while i < n:
         s = code[i].spelling
-        if s in ("(", "[", "{"):
-            depth += 1
-        elif s in (")", "]", "}"):
-            depth -= 1
-        elif s == ";" and depth <= 0:
+        depth += depth_delta(s, NESTING)
+        if s == ";" and depth <= 0:
             return i + 1
         i += 1
     return n

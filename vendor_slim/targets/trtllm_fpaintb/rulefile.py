@@ -1,22 +1,17 @@
-"""Rules (the target recipe) and layout profiles: TOML files validated into frozen dataclasses.
-
-Every unknown key and every wrong type is an error naming the file, the dotted key and the expected
-type; all errors of a file are collected and reported together.
-"""
+"""The rules file of this target (its recipe), validated into frozen dataclasses (adapters/tomlschema.py)."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import tomllib
-import types
-import typing
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from vendor_slim.adapters.tomlschema import build, invalid, read_toml
 from vendor_slim.errors import BadInput
+from vendor_slim.targets import profile
+from vendor_slim.targets.profile import Profile
 
 # Shipped inside the package (a wheel has no repository around it): found through importlib.resources.
 RULES_DIR = Path(str(resources.files("vendor_slim.targets.trtllm_fpaintb") / "rules")).resolve()
@@ -160,137 +155,17 @@ class Rules:
     stubs: tuple[StubRule, ...] = ()
 
 
-@dataclass(frozen=True)
-class Profile:
-    """One upstream layout: how to recognise it and where things are in it."""
-
-    path: Path
-    name: str
-    description: str
-    markers: tuple[str, ...]
-    """Relative paths that must all exist for the layout to match."""
-    code_root: str
-    """Root of TensorRT-LLM files; rules' paths are relative to it."""
-    include_dirs: tuple[str, ...]
-    """In-tree include directories, relative to the tree."""
-    cutlass: str
-    """CUTLASS checkout, relative to the tree."""
-    cutlass_include_dirs: tuple[str, ...]
-    """Relative to CUTLASS."""
-    cutlass_markers: tuple[str, ...]
-    """Relative to CUTLASS: files that prove the checkout is populated."""
-    generator: str
-    """The kernel generator, relative to the tree."""
-    generator_style: str
-    """'script' (run with -o DIR) or 'package' (import generate_gemm_operations from its package)."""
-    generator_output_glob: str
-    """Glob (relative to the output dir, {arch} replaced) of the files of the target's launcher kind."""
-    generator_markers: tuple[str, ...] = ()
-    """At least one of these must occur in the generator's text (tells 2024 from 2025+ generators)."""
-    generator_absent: tuple[str, ...] = ()
-    """Strings that must not occur in the generator's text."""
-    generator_args: tuple[str, ...] = ()
-    """Extra generator arguments; {arch} is replaced by the target's generator arch."""
-    cutlass_python: str = "python"
-    """CUTLASS's python/ folder, relative to CUTLASS (put on PYTHONPATH for the generator)."""
-    submodule_fix: str = ""
-    """The command that populates an empty CUTLASS submodule."""
-    priority: int = 0
-    """Higher wins when several profiles match."""
-
-
-T = TypeVar("T")
-
-
-def _describe(tp: Any) -> str:
-    origin = typing.get_origin(tp)
-    if origin is tuple:
-        return f"array of {_describe(typing.get_args(tp)[0])}"
-    if origin is dict:
-        return f"table of {_describe(typing.get_args(tp)[1])}"
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(_describe(a) for a in typing.get_args(tp) if a is not type(None))
-    if dataclasses.is_dataclass(tp):
-        return "table"
-    return {str: "string", int: "integer", bool: "boolean", float: "float"}.get(tp, str(tp))
-
-
-def _convert(tp: Any, value: Any, key: str, errors: list[str]) -> Any:
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        inner = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(inner) == 1:  # an optional table or value
-            return _convert(inner[0], value, key, errors)
-    if origin is tuple:
-        if not isinstance(value, list):
-            errors.append(f"{key}: expected {_describe(tp)}, got {type(value).__name__}")
-            return ()
-        inner = typing.get_args(tp)[0]
-        return tuple(_convert(inner, v, f"{key}[{i}]", errors) for i, v in enumerate(value))
-    if origin is dict:
-        if not isinstance(value, dict):
-            errors.append(f"{key}: expected {_describe(tp)}, got {type(value).__name__}")
-            return {}
-        inner = typing.get_args(tp)[1]
-        return {k: _convert(inner, v, f"{key}.{k}", errors) for k, v in sorted(value.items())}
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        if not isinstance(value, dict):
-            errors.append(f"{key}: expected table, got {type(value).__name__}")
-            return None
-        return _build(tp, value, key, errors, {})
-    ok = isinstance(value, tp) and not (tp is int and isinstance(value, bool))
-    if not ok:
-        errors.append(f"{key}: expected {_describe(tp)}, got {type(value).__name__} {value!r}"[:200])
-    return value
-
-
-def _build(cls: type[T], data: dict[str, Any], prefix: str, errors: list[str], extra: dict[str, Any]) -> T:
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    kwargs: dict[str, Any] = dict(extra)
-    for key in sorted(data):
-        dotted = f"{prefix}.{key}" if prefix else key
-        if key not in fields or key in extra:
-            errors.append(f"{dotted}: unknown key (allowed: {', '.join(sorted(set(fields) - set(extra)))})")
-            continue
-        kwargs[key] = _convert(hints[key], data[key], dotted, errors)
-    for name, f in fields.items():
-        no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        if name not in kwargs and no_default:
-            dotted = f"{prefix}.{name}" if prefix else name
-            errors.append(f"{dotted}: missing (expected {_describe(hints[name])})")
-    if errors:
-        return None  # type: ignore[return-value]
-    return cls(**kwargs)
-
-
-def _read_toml(path: Path, what: str) -> tuple[dict[str, Any], bytes]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise BadInput(f"{what} {path} does not exist") from exc
-    except (IsADirectoryError, PermissionError, OSError) as exc:
-        raise BadInput(f"{what} {path} cannot be read: {exc.strerror or exc}") from exc
-    try:
-        return tomllib.loads(raw.decode("utf-8")), raw
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{what} {path} is not valid TOML: {exc}") from exc
-
-
-def _fail(path: Path, what: str, errors: list[str]) -> BadInput:
-    return BadInput(f"invalid {what} {path}:\n" + "\n".join(f"  {e}" for e in errors))
-
 
 def load_rules(path: Path | None = None) -> Rules:
     path = (path or DEFAULT_RULES).resolve()
-    data, raw = _read_toml(path, "rules file")
+    data, raw = read_toml(path, "rules file")
     return rules_from_data(data, path, hashlib.sha256(raw).hexdigest())
 
 
 def rules_from_data(data: dict[str, Any], path: Path, sha256: str = "") -> Rules:
     """Validate parsed TOML into Rules; BadInput lists every problem."""
     errors: list[str] = []
-    rules = _build(Rules, data, "", errors, {"path": path, "sha256": sha256})
+    rules = build(Rules, data, "", errors, {"path": path, "sha256": sha256})
     if not errors:
         for key in ("name", "launcher", "generated_kind", "cuda_arch", "generator_arch", "std"):
             if not getattr(rules.target, key).strip():
@@ -315,23 +190,13 @@ def rules_from_data(data: dict[str, Any], path: Path, sha256: str = "") -> Rules
         if clash:
             errors.append(f"target.defines: {', '.join(sorted(clash))} is forbidden for this target")
     if errors:
-        raise _fail(path, "rules file", errors)
+        raise invalid(path, "rules file", errors)
     return rules
 
 
-def load_profile(path: Path) -> Profile:
-    data, _ = _read_toml(path, "profile")
-    errors: list[str] = []
-    prof = _build(Profile, data, "", errors, {"path": path})
-    if not errors and prof.generator_style not in ("script", "package"):
-        errors.append("generator_style: expected 'script' or 'package'")
-    if errors:
-        raise _fail(path, "profile", errors)
-    return prof
-
-
 def load_profiles(directory: Path = PROFILES_DIR) -> list[Profile]:
-    return [load_profile(p) for p in sorted(directory.glob("*.toml"))]
+    """This target's layout profiles (shipped in rules/profiles/)."""
+    return profile.load_profiles(directory)
 
 
 def resolve_quant_ops(rules: Rules, requested: tuple[str, ...]) -> tuple[str, ...]:
@@ -350,4 +215,5 @@ def resolve_quant_ops(rules: Rules, requested: tuple[str, ...]) -> tuple[str, ..
     return tuple(sorted(out, key=list(rules.quant_ops).index))
 
 
-__all__ = ["Profile", "QuantOpRule", "Rules", "load_profiles", "load_rules", "resolve_quant_ops", "rules_from_data"]
+__all__ = ["PROFILES_DIR", "Profile", "QuantOpRule", "Rules", "load_profiles", "load_rules", "resolve_quant_ops",
+           "rules_from_data"]

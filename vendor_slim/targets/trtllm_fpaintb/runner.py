@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vendor_slim.adapters.libclang.sema import Diag, cuda_host_args, diagnostics, template_declaration
-from vendor_slim.adapters.libclang.tokens import Tok, lex
+from vendor_slim.adapters.libclang.tokens import ANGLES, ANY_BRACKET, Tok, closing_index, depth_delta, lex
 from vendor_slim.errors import BadInput
 from vendor_slim.models import Instantiation, SourceTree
 from vendor_slim.targets.trtllm_fpaintb.instantiations import join, parse_generated
@@ -57,25 +57,17 @@ def _strip_defaults(toks: Sequence[Tok]) -> list[Tok]:
     skipping = False
     for t in toks:
         s = t.spelling
-        opening = s in ("(", "<", "[", "{")
-        closing = s in (")", ">", "]", "}")
+        delta = depth_delta(s, ANY_BRACKET)
         if skipping:
-            if depth == 1 and (s == "," or closing):
+            if depth == 1 and (s == "," or (delta < 0 and s != ">>")):
                 skipping = False
             else:
-                depth += 1 if opening else (-1 if closing else 0)
-                if s == ">>":
-                    depth -= 2
+                depth += delta
                 continue
         if s == "=" and depth == 1:
             skipping = True
             continue
-        if opening:
-            depth += 1
-        elif closing:
-            depth -= 1
-        elif s == ">>":
-            depth -= 2
+        depth += delta
         out.append(t)
     return out
 
@@ -83,13 +75,11 @@ def _strip_defaults(toks: Sequence[Tok]) -> list[Tok]:
 def _template_head(toks: Sequence[Tok]) -> tuple[str, list[Tok]]:
     """`template <...>` parameter list text (defaults removed) and the rest of the declaration."""
     assert toks and toks[0].spelling == "template"
-    depth = 0
-    for k, t in enumerate(toks[1:], start=1):
-        depth += {"<": 1, ">": -1, ">>": -2}.get(t.spelling, 0)
-        if depth <= 0:
-            head = _strip_defaults(toks[1 : k + 1])
-            return join(head[1:-1]), list(toks[k + 1 :])
-    raise ValueError("unbalanced template parameter list")
+    k = closing_index(toks, 1, ANGLES)
+    if k is None:
+        raise ValueError("unbalanced template parameter list")
+    head = _strip_defaults(toks[1 : k + 1])
+    return join(head[1:-1]), list(toks[k + 1 :])
 
 
 def build_probe(
@@ -135,14 +125,12 @@ def _edg_overlay(path: Path, text: str, line: int, col: int) -> str | None:
     for k, t in enumerate(toks):
         if t.line == line and t.col >= col and t.kind == "identifier" and k + 1 < len(toks) \
                 and toks[k + 1].spelling == "<":
-            depth = 0
-            for m in range(k + 1, len(toks)):
-                depth += {"<": 1, ">": -1, ">>": -2}.get(toks[m].spelling, 0)
-                if depth <= 0:
-                    start = toks[k + 1].offset
-                    end = toks[m].offset + len(toks[m].spelling.encode())
-                    return (raw[:start] + b" " * (end - start) + raw[end:]).decode()
-            return None
+            m = closing_index(toks, k + 1, ANGLES)
+            if m is None:
+                return None
+            start = toks[k + 1].offset
+            end = toks[m].offset + len(toks[m].spelling.encode())
+            return (raw[:start] + b" " * (end - start) + raw[end:]).decode()
     return None
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from vendor_slim.errors import BadInput
 from vendor_slim.layout import GENERATED_DIR, STUB_DIR
-from vendor_slim.models import CompileSpec, Instantiation, Lang, SourceTree, TranslationUnit
+from vendor_slim.models import CompileSpec, Instantiation, SourceTree, ToolFile, TranslationUnit
 from vendor_slim.targets.trtllm_fpaintb.rulefile import Rules, StubRule
 
 LAUNCHER_TU_NAME = "{name}_launchers_{index}.generated.cu"
@@ -48,15 +47,6 @@ def launcher_sources(groups: Sequence[Sequence[Instantiation]], rules: Rules, pr
         (LAUNCHER_TU_NAME.format(name=name, index=k), launcher_tu_text(g, preamble, namespace, origin))
         for k, g in enumerate(groups)
     ]
-
-
-@dataclass(frozen=True)
-class ToolFile:
-    """A file of the emitted tree that this tool writes (not copied from upstream)."""
-
-    path: str  # relative to the emitted tree
-    text: str
-    role: str  # source | header | generated | stub
 
 
 def tool_files(rules: Rules, quant_ops: Sequence[str], launchers: Sequence[tuple[str, str]],
@@ -112,15 +102,16 @@ def compile_spec(src: SourceTree, rules: Rules, before: Sequence[Path] = (), aft
                        std=rules.target.std, cuda_arch=rules.target.cuda_arch)
 
 
-def runner_tus(src: SourceTree, rules: Rules, quant_ops: Sequence[str], spec: CompileSpec) -> list[TranslationUnit]:
-    tus = []
+def runner_tu_paths(src: SourceTree, rules: Rules, quant_ops: Sequence[str]) -> list[Path]:
+    """The upstream runner TU of each quant op; BadInput naming the first one that is not there."""
+    paths = []
     for q in quant_ops:
         path = src.code_root / rules.quant_ops[q].runner_tu
         if not path.is_file():
             raise BadInput(f"runner TU for quant op {q} not found: {path}")
-        tus.append(TranslationUnit(path, "runner", "cu", spec))
-    return tus
+        paths.append(path)
+    return paths
 
 
-def lang_of(path: Path) -> Lang:
-    return "cu" if path.suffix == ".cu" else "cxx"
+def runner_tus(src: SourceTree, rules: Rules, quant_ops: Sequence[str], spec: CompileSpec) -> list[TranslationUnit]:
+    return [TranslationUnit(p, "runner", "cu", spec) for p in runner_tu_paths(src, rules, quant_ops)]
