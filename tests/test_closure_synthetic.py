@@ -15,6 +15,7 @@ from vendor_slim.adapters import nvcc
 from vendor_slim.engine import closure as cl
 from vendor_slim.errors import BadInput, ExternalToolError
 from vendor_slim.models import ClosureReport, CompileSpec, Lang, Roots, TranslationUnit
+from vendor_slim.report.graph import export_graph
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -283,7 +284,7 @@ def test_why_and_graph_exports(tree: Tree, tmp_path: Path) -> None:
     with pytest.raises(BadInput):
         cl.why(report, tree.root / "include/nope.h")
 
-    data = json.loads(cl.export_graph(report.graph, "json"))
+    data = json.loads(export_graph(report.graph, "json"))
     ids = {n["id"] for n in data["nodes"]}
     assert str(tree.root / "include/leaf.h") in ids
     assert any(e["source"].endswith("mid.h") and e["target"].endswith("leaf.h") and e["line"] == 1
@@ -291,9 +292,9 @@ def test_why_and_graph_exports(tree: Tree, tmp_path: Path) -> None:
     kinds = {n["kind"] for n in data["nodes"]}
     assert kinds == {"in-tree", "external"}  # cuda_runtime.h and its system headers are external
 
-    ET.fromstring(cl.export_graph(report.graph, "graphml"))
-    dot = cl.export_graph(report.graph, "dot")
+    ET.fromstring(export_graph(report.graph, "graphml"))
+    dot = export_graph(report.graph, "dot")
     assert dot.startswith("digraph") and f'"{tree.root / "include/top.h"}" -> "{tree.root / "include/mid.h"}"' in dot
-    assert cl.export_graph(report.graph, "dot") == dot  # deterministic
+    assert export_graph(report.graph, "dot") == dot  # deterministic
     with pytest.raises(BadInput):
-        cl.export_graph(report.graph, "svg")  # type: ignore[arg-type]
+        export_graph(report.graph, "svg")  # type: ignore[arg-type]

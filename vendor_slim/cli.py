@@ -130,7 +130,7 @@ def closure(trtllm: Path, target: str | None, cutlass: Path | None, rules: Path 
             jobs: int | None, only: tuple[str, ...], as_json: bool, oracle: str | None) -> None:
     """The include closure of every TU of the target, per TU and in union."""
     from vendor_slim.app.closure import oracle_report, target_closure
-    from vendor_slim.engine.closure import closure_json
+    from vendor_slim.report.documents import closure_json
 
     report, tus = target_closure(_settings(trtllm, target, cutlass, rules, quant_op, jobs, only=only))
     diff = oracle_report(report, tus) if oracle else None
@@ -171,7 +171,7 @@ def graph(trtllm: Path, target: str | None, cutlass: Path | None, rules: Path | 
           jobs: int | None, fmt: str, output: Path | None) -> None:
     """The include graph of the target (union of all TUs)."""
     from vendor_slim.app.closure import target_closure
-    from vendor_slim.engine.closure import export_graph
+    from vendor_slim.report.graph import export_graph
 
     report, _ = target_closure(_settings(trtllm, target, cutlass, rules, quant_op, jobs))
     text = export_graph(report.graph, fmt)  # type: ignore[arg-type]
@@ -230,8 +230,11 @@ def verify(directory: Path, jobs: int | None, no_build: bool, run_tests: bool, a
     """Check an emitted tree: lock integrity, hermetic build, minimality, link completeness."""
     from vendor_slim.app import verify as app_verify
 
-    report = app_verify.run(directory, jobs=jobs, no_build=no_build, run_tests=run_tests, keep_build=keep_build,
-                            results=results)
+    report = app_verify.run(directory, jobs=jobs, no_build=no_build, run_tests=run_tests, keep_build=keep_build)
+    if results is not None:
+        from vendor_slim.report.results import write_results
+
+        write_results(report, results)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:

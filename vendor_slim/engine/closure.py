@@ -13,17 +13,15 @@ and the passes are unioned, as `nvcc -M` unions them. Three things keep it fast:
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import networkx as nx
 
@@ -33,6 +31,7 @@ from vendor_slim.adapters.clock import Clock, monotonic
 from vendor_slim.adapters.fs import FileHasher, atomic_write_text, normalized
 from vendor_slim.adapters.libclang import includes
 from vendor_slim.adapters.libclang.includes import IncludeEdge, IncludeResult, UnresolvedInclude
+from vendor_slim.adapters.pool import run_calls
 from vendor_slim.errors import BadInput, ExternalToolError
 from vendor_slim.models import (
     ClosureReport,
@@ -43,7 +42,6 @@ from vendor_slim.models import (
 )
 
 CACHE_FORMAT = 1
-GraphFormat = Literal["dot", "graphml", "json"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,8 +171,6 @@ def _parse_pass(source: Path, args: tuple[str, ...], contents: str | None) -> In
 # Cache
 
 
-
-
 def _to_json(result: IncludeResult) -> dict[str, Any]:
     return {
         "files": [str(f) for f in result.files],
@@ -270,18 +266,9 @@ def compute_closure(
     hits = len(planned) - len(todo)
     tasks = [(job, name, args) for job in todo for name, args in job.pass_args]
     per_pass: dict[str, list[IncludeResult]] = {job.key: [] for job in todo}
-    if tasks and jobs <= 1:
-        for job, _name, a in tasks:
-            per_pass[job.key].append(_parse_pass(job.source, a, job.contents))
-    elif tasks:
-        # fork where there is one: spawn would re-import the caller's __main__, which breaks scripts
-        # without a __main__ guard; libclang keeps no threads alive between parses
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-        with cf.ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
-            futures = {pool.submit(_parse_pass, job.source, a, job.contents): job for job, _n, a in tasks}
-            for fut in cf.as_completed(futures):
-                per_pass[futures[fut].key].append(fut.result())
+    calls = [(job.source, a, job.contents) for job, _name, a in tasks]
+    for i, result in run_calls(_parse_pass, calls, jobs):
+        per_pass[tasks[i][0].key].append(result)
     for job in todo:
         fresh = includes.union(per_pass[job.key])
         results[job.key] = fresh
@@ -491,57 +478,3 @@ def _match_nodes(graph: Any, file: Path) -> list[str]:
     return []
 
 
-def export_graph(graph: Any, fmt: GraphFormat) -> str:
-    """The include graph as Graphviz dot, GraphML or node-link JSON; deterministic output."""
-    ordered: Any = nx.DiGraph()
-    for n in sorted(graph.nodes):
-        attrs = graph.nodes[n]
-        ordered.add_node(n, root=attrs.get("root") or "", kind=attrs.get("kind", ""),
-                         tu=bool(attrs.get("tu", False)))
-    for a, b in sorted(graph.edges):
-        ordered.add_edge(a, b, line=int(graph[a][b].get("line", 0)))
-    if fmt == "json":
-        try:
-            data = nx.node_link_data(ordered, edges="edges")
-        except TypeError:  # networkx < 3.4 names the keyword `link`
-            data = nx.node_link_data(ordered, link="edges")
-        return json.dumps(data, indent=1, sort_keys=True) + "\n"
-    if fmt == "graphml":
-        return "\n".join(nx.generate_graphml(ordered)) + "\n"
-    if fmt == "dot":
-        return _dot(ordered)
-    raise BadInput(f"unknown graph format {fmt!r}: use dot, graphml or json")
-
-
-def _dot_quote(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _dot(graph: Any) -> str:
-    shapes = {"external": "ellipse", "unresolved": "octagon", "in-tree": "box"}
-    lines = ["digraph includes {", "  node [fontname=\"monospace\"];"]
-    for n, d in graph.nodes(data=True):
-        attrs = [f"kind={_dot_quote(d['kind'])}", f"root={_dot_quote(d['root'])}",
-                 f"shape={shapes.get(d['kind'], 'box')}"]
-        if d["tu"]:
-            attrs.append("style=bold")
-        lines.append(f"  {_dot_quote(n)} [{', '.join(attrs)}];")
-    for a, b, d in graph.edges(data=True):
-        lines.append(f"  {_dot_quote(a)} -> {_dot_quote(b)} [line={d['line']}];")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
-
-
-def closure_json(report: ClosureReport, oracle: dict[str, list[str]] | None = None) -> dict[str, Any]:
-    """The contract's `closure --json` object (oracle differences when given)."""
-    return {
-        "roots": {"trtllm": str(report.roots.trtllm), "cutlass": str(report.roots.cutlass)},
-        "tus": [
-            {"source": str(c.source), "role": c.role, "lang": c.lang, "args": list(c.args),
-             "files": [str(f) for f in c.files], "external": [str(f) for f in c.external],
-             "unresolved": list(c.unresolved)}
-            for c in report.tus
-        ],
-        "union": [str(f) for f in report.union],
-        "oracle": oracle if oracle is not None else {"missing": [], "extra": []},
-    }

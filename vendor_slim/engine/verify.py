@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vendor_slim.adapters import cmake, plot
+from vendor_slim.adapters import cmake
 from vendor_slim.adapters.clock import Clock, monotonic
 from vendor_slim.adapters.fs import file_sha256
 from vendor_slim.adapters.memory import MemoryProbe, mem_available_gb
@@ -254,48 +254,3 @@ def _library(lock: Lock) -> str:
     return lib
 
 
-def _us(v: Any) -> str:
-    return "-" if v is None else f"{float(v):.1f}"
-
-
-def bench_table(results: dict[str, Any]) -> str:
-    """The benchmark as a markdown table: per shape the best CUTLASS config, the GEMV where it applies,
-    the dispatching entry point (gemm_auto) and cuBLAS FP16."""
-    lines = [f"GPU: {results.get('gpu')} (cc {results.get('cc')}), driver {results.get('driver')}, "
-             f"CUDA runtime {results.get('cuda_runtime')}; GEMV M range 1..{results.get('gemv_max_m', 0)}, "
-             f"measured GEMV/CUTLASS threshold: M <= {results.get('gemv_threshold')}", "",
-             "| op | M | N | K | best CUTLASS µs | GEMV µs | gemm_auto µs (choice) | cuBLAS FP16 µs | auto speedup "
-             "vs cuBLAS | auto / faster path |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
-    for r in results.get("bench", []):
-        auto = r.get("auto_us")
-        choice = r.get("auto_choice") or ""
-        choice = "GEMV" if choice == "gemv" else "CUTLASS"
-        speed = f"{r['cublas_us'] / auto:.2f}" if auto else "-"
-        ratio = f"{r['auto_vs_best']:.3f}" if r.get("auto_vs_best") is not None else "-"
-        lines.append(f"| {r['op']} | {r['m']} | {r['n']} | {r['k']} | {_us(r['us'])} | {_us(r.get('gemv_us'))} | "
-                     f"{_us(auto)} ({choice}) | {_us(r['cublas_us'])} | {speed} | {ratio} |")
-    checks = results.get("check", [])
-    worst: dict[str, float] = {}
-    for c in checks:
-        key = f"{c['op']}/{c.get('path', 'cutlass')}"
-        worst[key] = max(worst.get(key, 0.0), float(c["max_rel_err"]))
-    lines += ["", f"Correctness: {sum(1 for c in checks if c['ok'])} of {len(checks)} checks passed "
-              f"(tolerance {results.get('tolerance')} of max |ref|); worst relative error per op/path: "
-              + ", ".join(f"{k} {e:.2e}" for k, e in sorted(worst.items()))]
-    return "\n".join(lines) + "\n"
-
-
-def write_results(report: VerifyReport, folder: Path) -> list[Path]:
-    """verify.json, and with --run the test program's JSON, a bench table and a plot."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = [folder / "verify.json"]
-    written[0].write_text(json.dumps(report.to_json(), indent=2) + "\n")
-    res = (report.run or {}).get("results")
-    if res:
-        (folder / "results.json").write_text(json.dumps(res, indent=2) + "\n")
-        (folder / "bench.md").write_text(bench_table(res))
-        written += [folder / "results.json", folder / "bench.md"]
-        if plot.bench_plot(res, folder / "bench.png"):
-            written.append(folder / "bench.png")
-    return written
