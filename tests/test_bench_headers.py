@@ -155,3 +155,52 @@ def test_bad_shapes_line_names_file_and_line(driver: Path, tmp_path: Path) -> No
     f.write_text("# only comments\n")
     r = run(driver, "cli", "--shapes", f)
     assert r.returncode == 2 and f"error: {f}: no shape in the file" in r.stderr
+
+
+def _trtllm_test_dir() -> Path:
+    """The TensorRT-LLM target's test-program templates (where the target package keeps them)."""
+    pkg = Path(vendor_slim.__file__).parent
+    for d in (pkg / "targets" / "trtllm_fpaintb" / "templates" / "w4a16_sm90" / "test",
+              pkg.parent / "rules" / "templates" / "w4a16_sm90" / "test"):
+        if (d / "w4a16_sm90_test_cli.h").is_file():
+            return d
+    raise AssertionError("w4a16_sm90_test_cli.h not found among the TensorRT-LLM templates")
+
+
+@pytest.fixture(scope="module")
+def trtllm_cli(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cxx = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++")
+    if not cxx:
+        pytest.skip("no host C++ compiler (g++ / c++ / $CXX)")
+    exe = tmp_path_factory.mktemp("trt") / "trtllm_cli"
+    done = subprocess.run([cxx, "-std=c++17", "-Wall", "-Wextra", "-Werror", "-O0", f"-I{HEADERS}",
+                           f"-I{_trtllm_test_dir()}", str(DRIVER.parent / "trtllm_cli_driver.cpp"), "-o", str(exe)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return exe
+
+
+def test_trtllm_program_flags(trtllm_cli: Path) -> None:
+    r = run(trtllm_cli, "--m", "1,4096", "--n", "28672", "--k", "8192", "--group-size", "128", "--ops", "fg,fgz,fg",
+            "--tol", "1e-3", "--quick", "--tactics", "t.txt", "--config", "gemv")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["shape 1 28672 8192", "shape 4096 28672 8192", "group_size 128",
+                                     "config gemv", "tactics t.txt", "quick 1", "tol 0.001", "ops fg fgz"]
+    r = run(trtllm_cli, "--help")
+    assert r.returncode == 0
+    for flag in ("--shapes FILE", "--tactics FILE", "--list-configs", "--ops LIST", "--quick", "--tol X"):
+        assert flag in r.stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--ops", "fg,xx"], "--ops: unknown op 'xx' (use fg, pc, fgz)"),
+    (["--tol", "0"], "--tol: '0' is not a number in (0, 1]"),
+    (["--m", "1", "--n", "100", "--k", "128"], "shape 1 100 128: N and K must be multiples of 64"),
+    (["--group-size", "96"], "--group-size: 96 is not a multiple of 64"),
+    (["--m", "1", "--n", "64", "--k", "192", "--group-size", "128"], "--group-size: 128 does not divide K = 192"),
+    (["--json"], "--json needs a value"),
+])
+def test_trtllm_program_flag_errors(trtllm_cli: Path, args: list[str], message: str) -> None:
+    r = run(trtllm_cli, *args)
+    assert r.returncode == 2
+    assert f"w4a16_sm90_test: error: {message}" in r.stderr, r.stderr
