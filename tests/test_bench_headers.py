@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import vendor_slim
+from vendor_slim.targets.trtllm_fpaintb.rulefile import RULES_DIR
 
 HEADERS = Path(vendor_slim.__file__).parent / "targets" / "common" / "templates" / "include"
 DRIVER = Path(__file__).parent / "cpp" / "tactics_driver.cpp"
@@ -158,13 +159,8 @@ def test_bad_shapes_line_names_file_and_line(driver: Path, tmp_path: Path) -> No
 
 
 def _trtllm_test_dir() -> Path:
-    """The TensorRT-LLM target's test-program templates (where the target package keeps them)."""
-    pkg = Path(vendor_slim.__file__).parent
-    for d in (pkg / "targets" / "trtllm_fpaintb" / "templates" / "w4a16_sm90" / "test",
-              pkg.parent / "rules" / "templates" / "w4a16_sm90" / "test"):
-        if (d / "w4a16_sm90_test_cli.h").is_file():
-            return d
-    raise AssertionError("w4a16_sm90_test_cli.h not found among the TensorRT-LLM templates")
+    """The TensorRT-LLM target's test-program templates (package data of the target)."""
+    return RULES_DIR / "templates" / "w4a16_sm90" / "test"
 
 
 @pytest.fixture(scope="module")

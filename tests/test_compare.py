@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from vendor_slim.compare import limit_us
+from vendor_slim.engine.compare import limit_us
 
 DATA = Path(__file__).parent / "data" / "compare"
 REPO = Path(__file__).parent.parent

@@ -300,7 +300,7 @@ def diff(directory: Path, trtllm: Path, target: str | None, cutlass: Path | None
 @handled
 def compare(results: tuple[Path, ...], out: Path | None) -> None:
     """One table and one plot per shape across trees' results (RESULTS.json files or verify --results folders)."""
-    from vendor_slim.compare import compare as run_compare
+    from vendor_slim.app.compare import compare as run_compare
 
     md, written = run_compare(list(results), out)
     click.echo(md, nl=False)

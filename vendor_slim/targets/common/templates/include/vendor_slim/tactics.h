@@ -191,6 +191,15 @@ public:
         return map_.erase(key) > 0;
     }
 
+    // The entry with exactly this key (any GPU).
+    std::optional<Tactic> get(TacticKey const& key) const
+    {
+        auto it = map_.find(key);
+        if (it == map_.end())
+            return std::nullopt;
+        return Tactic{it->first, it->second.config, it->second.us};
+    }
+
     // This GPU's entry for the shape and backend.
     std::optional<Tactic> find(
         std::string const& backend, std::string const& quant, int m, int n, int k, int group) const

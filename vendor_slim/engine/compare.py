@@ -1,6 +1,7 @@
-"""`vendor-slim compare`: the results of several emitted trees (or of one bundle) as one table and one plot
-per shape: each backend's best, the bundle's choice, cuBLAS FP16, PyTorch's int4 weight-only matmul where
-the results carry it, and the fraction of the bandwidth limit.
+"""`vendor-slim compare`, the pure part (app/compare.py reads and writes): the results of several emitted
+trees (or of one bundle) as one table and one plot per shape: each backend's best, the bundle's choice,
+cuBLAS FP16, PyTorch's int4 weight-only matmul where the results carry it, and the fraction of the
+bandwidth limit.
 
 Input: the JSON a tree's test program writes with `--bench --json FILE` (or a `verify --results` folder
 holding `results.json`). What is read, per file: `backend` (default "trtllm", the first tree's, which
@@ -16,7 +17,6 @@ bytes over the measured HBM copy bandwidth; "% of limit" is that time over the m
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -114,18 +114,8 @@ def _int(path: Path, i: int, r: dict[str, Any], key: str) -> int:
     return v
 
 
-def load(path: Path) -> Results:
-    """One results file (or a folder holding results.json). BadInput for anything unreadable."""
-    if path.is_dir():
-        path = path / "results.json"
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise BadInput(f"{path}: cannot read ({exc.strerror})") from exc
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(f"{path}:{exc.lineno}: not JSON ({exc.msg})") from exc
+def parse(doc: Any, path: Path) -> Results:
+    """One results document (`path` names it in errors). BadInput for anything malformed."""
     if not isinstance(doc, dict) or not isinstance(doc.get("bench"), list) or not doc["bench"]:
         raise BadInput(f"{path}: no 'bench' rows (want the JSON a test program writes with --bench --json)")
     rows = []
@@ -297,28 +287,3 @@ def to_json(c: Comparison) -> dict[str, Any]:
              "cublas_us": ln.cublas_us, "torch_int4_us": ln.torch_int4_us, "limit_us": ln.limit_us}
             for ln in (sh.lines[m] for m in sorted(sh.lines))]} for sh in c.shapes],
     }
-
-
-def compare(paths: Sequence[Path], out: Path | None) -> tuple[str, list[Path]]:
-    """The Markdown table, and with `out` the files written there (compare.md, compare.json, one PNG per
-    shape). Every input is read and checked before anything is written."""
-    if not paths:
-        raise BadInput("compare needs at least one results file")
-    c = merge([load(p) for p in paths])
-    md = markdown(c)
-    if out is None:
-        return md, []
-    images = [(out / png_name(sh), rasterplot.render(chart(c, sh))) for sh in c.shapes if sh.lines]
-    from vendor_slim.fsutil import atomic_write_bytes, atomic_write_text
-
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise BadInput(f"cannot create {out}: {exc.strerror}") from exc
-    written = []
-    for path, data in images:
-        atomic_write_bytes(path, data)
-        written.append(path)
-    atomic_write_text(out / "compare.json", json.dumps(to_json(c), indent=2) + "\n")
-    atomic_write_text(out / "compare.md", md)  # last: its links point at the plots
-    return md, [*written, out / "compare.json", out / "compare.md"]
