@@ -200,3 +200,14 @@ def test_trtllm_program_flag_errors(trtllm_cli: Path, args: list[str], message: 
     r = run(trtllm_cli, *args)
     assert r.returncode == 2
     assert f"w4a16_sm90_test: error: {message}" in r.stderr, r.stderr
+
+
+def test_shared_headers_go_only_where_a_template_includes_them() -> None:
+    from vendor_slim.targets.common_files import shared_files
+
+    assert shared_files(['#include "w4a16_sm90/w4a16_sm90.h"\n']) == []
+    got = shared_files(['#include "vendor_slim/tactics.h"\n'])
+    assert [rel for rel, _ in got] == ["include/vendor_slim/tactics.h"]
+    assert got[0][1] == (HEADERS / "vendor_slim" / "tactics.h").read_text()
+    both = shared_files(['#include "vendor_slim/bench_cli.h"', '#include "vendor_slim/tactics.h"'])
+    assert [rel for rel, _ in both] == ["include/vendor_slim/bench_cli.h", "include/vendor_slim/tactics.h"]

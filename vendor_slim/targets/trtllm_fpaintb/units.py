@@ -5,17 +5,13 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
 from vendor_slim.errors import BadInput
 from vendor_slim.layout import GENERATED_DIR, STUB_DIR
 from vendor_slim.models import CompileSpec, Instantiation, SourceTree, ToolFile, TranslationUnit
+from vendor_slim.targets.common_files import shared_files
 from vendor_slim.targets.trtllm_fpaintb.rulefile import Rules, StubRule
-
-COMMON_TEMPLATES = Path(str(resources.files("vendor_slim.targets") / "common" / "templates")).resolve()
-"""Files every emitted tree gets besides its target's templates: the test programs' shared command
-line and tactics file (include/vendor_slim/)."""
 
 LAUNCHER_TU_NAME = "{name}_launchers_{index}.generated.cu"
 
@@ -64,11 +60,7 @@ def tool_files(rules: Rules, quant_ops: Sequence[str], launchers: Sequence[tuple
         if not root.is_dir():
             raise BadInput(f"rules {rules.path}: emit.templates folder {root} does not exist")
         own = [(p.relative_to(root).as_posix(), p.read_text()) for p in sorted(root.rglob("*")) if p.is_file()]
-        # The shared headers only where a template includes them (the tree stays minimal otherwise).
-        common = [(p.relative_to(COMMON_TEMPLATES).as_posix(), p.read_text())
-                  for p in sorted(COMMON_TEMPLATES.rglob("*")) if p.is_file()]
-        used = [(rel, text) for rel, text in common
-                if any(f'"{rel.removeprefix("include/")}"' in t for _, t in own)]
+        used = shared_files(text for _, text in own)  # include/vendor_slim/*.h where a template includes them
         for rel, text in own + used:
             role = "header" if Path(rel).suffix in (".h", ".hpp", ".cuh", ".inl") else "source"
             out.append(ToolFile(rel, text, role))
