@@ -1435,6 +1435,7 @@ bool run_bench(BenchCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
 // What --tactics did, and how much profiling gemm_auto did, for the JSON.
 struct RunInfo
 {
+    std::string gpu_key; // read before any kernel runs (a sticky CUDA error must not cost the JSON)
     std::string config;
     std::string tactics;
     int tactics_loaded = 0;
@@ -1456,7 +1457,7 @@ bool write_json(std::string const& path, cudaDeviceProp const& prop, int driver,
     std::string j = "{\n";
     j += "  \"backend\": \"trtllm\",\n";
     j += "  \"gpu\": " + json_str(prop.name) + ",\n";
-    j += "  \"gpu_key\": " + json_str(w4a16_sm90::gpu_key()) + ",\n";
+    j += "  \"gpu_key\": " + json_str(info.gpu_key) + ",\n";
     j += "  \"sm_count\": " + std::to_string(prop.multiProcessorCount) + ",\n";
     j += "  \"cc\": " + json_str(std::to_string(prop.major) + "." + std::to_string(prop.minor)) + ",\n";
     j += "  \"driver\": " + json_str(version_str(driver)) + ",\n";
@@ -1663,6 +1664,7 @@ int real_main(int argc, char** argv)
         }
     }
     RunInfo info;
+    info.gpu_key = w4a16_sm90::gpu_key();
     info.config = g_run.config;
     info.tactics = args.opt.tactics;
     if (!info.tactics.empty())
