@@ -295,7 +295,7 @@ def diff(directory: Path, trtllm: Path, target: str | None, cutlass: Path | None
 
 @cli.command()
 @click.argument("results", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=None,
+@click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=None, metavar="DIR",
               help="Write compare.md, compare.json and one PNG per shape into DIR.")
 @handled
 def compare(results: tuple[Path, ...], out: Path | None) -> None:
