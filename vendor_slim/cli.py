@@ -293,5 +293,20 @@ def diff(directory: Path, trtllm: Path, target: str | None, cutlass: Path | None
                    "tree cannot be extracted (see file_diff_error)", err=True)
 
 
+@cli.command()
+@click.argument("results", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out", type=click.Path(path_type=Path), default=None, metavar="DIR",
+              help="Write compare.md, compare.json and one PNG per shape into DIR.")
+@handled
+def compare(results: tuple[Path, ...], out: Path | None) -> None:
+    """One table and one plot per shape across trees' results (RESULTS.json files or verify --results folders)."""
+    from vendor_slim.app.compare import compare as run_compare
+
+    md, written = run_compare(list(results), out)
+    click.echo(md, nl=False)
+    if written:
+        click.echo(f"wrote {len(written)} files to {out}", err=True)
+
+
 def main() -> None:
     cli(prog_name="vendor-slim")

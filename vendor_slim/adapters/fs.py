@@ -15,6 +15,11 @@ from vendor_slim.errors import BadInput
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write to a temporary file beside `path`, then rename it into place."""
+    atomic_write_bytes(path, text.encode())
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename it into place."""
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise BadInput(f"cannot write {path}: {parent} is not a directory")
@@ -23,8 +28,8 @@ def atomic_write_text(path: Path, text: str) -> None:
     except OSError as exc:
         raise BadInput(f"cannot write {path}: {exc.strerror}") from exc
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

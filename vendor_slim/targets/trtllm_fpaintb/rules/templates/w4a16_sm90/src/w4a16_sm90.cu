@@ -32,6 +32,7 @@
 #include "w4a16_sm90/w4a16_sm90.h"
 
 #include "w4a16_sm90/config.h"
+#include "vendor_slim/tactics.h"
 
 #if !defined(W4A16_SM90_HAS_PER_COLUMN) || !defined(W4A16_SM90_HAS_FINEGRAINED)                                        \
     || !defined(W4A16_SM90_HAS_FINEGRAINED_ZEROS)
@@ -593,7 +594,7 @@ int decide(bool gemv_ok, int m, int override_t, AutoChoice const* c)
     }
     if (override_t >= 0)
     {
-        return c->best_config;
+        return c->best_config >= 0 ? c->best_config : -2; // a loaded GEMV choice names no CUTLASS config
     }
     return c->gemv_fastest ? -1 : c->best_config;
 }
@@ -707,15 +708,23 @@ private:
     size_t flush_bytes_ = 0;
 };
 
+std::atomic<long long>& profiling_counter()
+{
+    static std::atomic<long long> n{0};
+    return n;
+}
+
 // Profiles the shape (or returns the choice another thread made meanwhile) and caches the result.
-AutoChoice profile_shape(AutoKey const& key, Entry const& e, QuantOp op, bool gemv_ok, __half const* A,
+// need_cutlass: a cached choice without a CUTLASS config (loaded from tactics: the GEMV) is not enough.
+AutoChoice profile_shape(AutoKey const& key, bool need_cutlass, Entry const& e, QuantOp op, bool gemv_ok,
+    __half const* A,
     void const* B_preprocessed, __half const* scales, __half const* zeros, __half const* bias, __half* C, int m, int n,
     int k, int group_size, void* workspace, size_t workspace_bytes, cudaStream_t stream)
 {
     AutoCache& cache = auto_cache();
     std::lock_guard<std::mutex> plock(cache.profile_mutex);
     AutoChoice choice{};
-    if (cache_lookup(key, choice))
+    if (cache_lookup(key, choice) && (choice.best_config >= 0 || !need_cutlass))
     {
         return choice;
     }
@@ -729,6 +738,7 @@ AutoChoice profile_shape(AutoKey const& key, Entry const& e, QuantOp op, bool ge
             + std::to_string(m) + ", n=" + std::to_string(n) + ", k=" + std::to_string(k) + ")");
     }
 
+    profiling_counter().fetch_add(1);
     Profiler prof(stream);
     choice.best_config = -1;
     choice.best_us = INFINITY;
@@ -826,8 +836,111 @@ AutoChoice profile_shape(AutoKey const& key, Entry const& e, QuantOp op, bool ge
             = std::find(finalists.begin(), finalists.end(), -1) != finalists.end() && choice.gemv_us < choice.best_us;
     }
     std::lock_guard<std::mutex> lock(cache.mutex);
-    cache.map.emplace(key, choice);
+    cache.map[key] = choice; // may replace a loaded GEMV-only choice
     return choice;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Config names and tactics: the names list_configs() gives, the tactics file (vendor_slim/tactics.h)
+// read into and written from gemm_auto()'s choice cache.
+
+constexpr char kBackend[] = "trtllm";
+constexpr char kGemvName[] = "gemv";
+
+// The tactics file's QUANT field: the test program's --ops keys.
+char const* op_key(QuantOp op)
+{
+    switch (op)
+    {
+    case QuantOp::PerColumn: return "pc";
+    case QuantOp::Finegrained: return "fg";
+    case QuantOp::FinegrainedZeros: return "fgz";
+    }
+    return "?";
+}
+
+bool op_from_key(std::string const& key, QuantOp& op)
+{
+    for (QuantOp o : {QuantOp::PerColumn, QuantOp::Finegrained, QuantOp::FinegrainedZeros})
+    {
+        if (key == op_key(o))
+        {
+            op = o;
+            return true;
+        }
+    }
+    return false;
+}
+
+// A config's name from its fields, so that it stays the same when the list is reordered or grows:
+// sm90_t<n>x<m>x<k>_c<cluster n x m x k>_<pingpong|cooperative>[_sk<split>] (tile and cluster along n
+// first, as in config_name(); K in elements).
+std::string short_name(GemmConfig const& c, int index)
+{
+    int tn = 0, tm = 0;
+    if (!c.is_sm90 || !tile_nm(c.tile_config_sm90, tn, tm))
+    {
+        return "cfg" + std::to_string(index); // not produced on SM 9.0
+    }
+    bool const auto_sched = c.mainloop_schedule == tkc::MainloopScheduleType::AUTO
+        && c.epilogue_schedule == tkc::EpilogueScheduleType::AUTO;
+    std::string name = "sm90_t" + std::to_string(tn) + "x" + std::to_string(tm) + "x"
+        + std::to_string(128 / static_cast<int>(sizeof(half))) + "_c" + cluster_str(c.cluster_shape) + "_"
+        + (!auto_sched ? "sched" + std::to_string(index) : tn == 64 ? "pingpong" : "cooperative");
+    if (c.split_k_style != tkc::SplitKStyle::NO_SPLIT_K)
+    {
+        name += "_sk" + std::to_string(c.split_k_factor);
+    }
+    return name;
+}
+
+// The CUTLASS configs' names in index order; a name that repeats gets _2, _3, ... (never seen on SM 9.0).
+std::vector<std::string> cutlass_names(Entry const& e)
+{
+    std::vector<std::string> out;
+    std::map<std::string, int> seen;
+    for (size_t i = 0; i < e.configs.size(); ++i)
+    {
+        std::string n = short_name(e.configs[i], static_cast<int>(i));
+        int const times = ++seen[n];
+        out.push_back(times == 1 ? n : n + "_" + std::to_string(times));
+    }
+    return out;
+}
+
+std::string device_gpu_key(int dev)
+{
+    cudaDeviceProp p{};
+    check_cuda(cudaGetDeviceProperties(&p, dev), "cudaGetDeviceProperties");
+    return vendor_slim::gpu_key(p.name, p.major, p.minor, p.multiProcessorCount);
+}
+
+// The cached choice as a tactics line (the GEMV when it won, else the best CUTLASS config).
+bool choice_tactic(AutoKey const& key, AutoChoice const& c, std::string const& gpu, vendor_slim::Tactic& out)
+{
+    QuantOp const op = static_cast<QuantOp>(key.op);
+    out.key.m = key.m, out.key.n = key.n, out.key.k = key.k, out.key.group = key.group_size;
+    out.key.quant = op_key(op);
+    out.key.gpu = gpu;
+    out.key.backend = kBackend;
+    if (c.gemv_fastest && std::isfinite(c.gemv_us) && c.gemv_us > 0)
+    {
+        out.config = kGemvName;
+        out.us = c.gemv_us;
+        return true;
+    }
+    if (c.best_config < 0 || !std::isfinite(c.best_us) || !(c.best_us > 0) || !is_compiled(op))
+    {
+        return false;
+    }
+    std::vector<std::string> const names = cutlass_names(entry(op));
+    if (c.best_config >= static_cast<int>(names.size()))
+    {
+        return false;
+    }
+    out.config = names[c.best_config];
+    out.us = c.best_us;
+    return true;
 }
 
 } // namespace
@@ -931,10 +1044,10 @@ void gemm_auto(QuantOp op, __half const* A, void const* B_preprocessed, __half c
     {
         AutoKey const key{current_device(), static_cast<int>(op), m, n, k, gs, bias != nullptr};
         AutoChoice c{};
-        if (!cache_lookup(key, c))
+        if (!cache_lookup(key, c) || decide(gemv_ok, m, override_t, &c) == -2)
         {
-            c = profile_shape(key, e, op, gemv_ok, A, B_preprocessed, scales, zeros, bias, C, m, n, k, gs, workspace,
-                workspace_bytes, stream);
+            c = profile_shape(key, override_t >= 0, e, op, gemv_ok, A, B_preprocessed, scales, zeros, bias, C, m, n,
+                k, gs, workspace, workspace_bytes, stream);
         }
         choice = decide(gemv_ok, m, override_t, &c);
     }
@@ -989,5 +1102,180 @@ std::string gemm_auto_choice(QuantOp op, int m, int n, int k, int group_size, bo
 {
     int const c = gemm_auto_config(op, m, n, k, group_size, has_bias);
     return c == -1 ? std::string("gemv") : c == -2 ? std::string() : config_name(op, c);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Config names, named configs, tactics
+
+std::vector<std::string> list_configs(QuantOp op)
+{
+    std::vector<std::string> out = cutlass_names(entry(op));
+    if (has_gemv() && op != QuantOp::PerColumn)
+    {
+        out.push_back(kGemvName);
+    }
+    return out;
+}
+
+int config_index(QuantOp op, std::string const& name)
+{
+    if (name == kGemvName && has_gemv() && op != QuantOp::PerColumn)
+    {
+        return -1;
+    }
+    std::vector<std::string> const names = cutlass_names(entry(op));
+    for (size_t i = 0; i < names.size(); ++i)
+    {
+        if (names[i] == name)
+        {
+            return static_cast<int>(i);
+        }
+    }
+    throw std::invalid_argument(std::string("w4a16_sm90: no config named '") + name + "' for " + op_name(op)
+        + " in this build (list_configs() gives the names)");
+}
+
+void run_config(QuantOp op, std::string const& config, __half const* A, void const* B_preprocessed,
+    __half const* scales, __half const* zeros, __half const* bias, __half* C, int m, int n, int k, int group_size,
+    void* workspace, size_t workspace_bytes, cudaStream_t stream)
+{
+    int const index = config_index(op, config);
+    if (index < 0)
+    {
+        gemv(op, A, B_preprocessed, scales, zeros, bias, C, m, n, k, group_size, workspace, workspace_bytes, stream);
+    }
+    else
+    {
+        gemm(op, A, B_preprocessed, scales, zeros, bias, C, m, n, k, group_size, workspace, workspace_bytes, stream,
+            index);
+    }
+}
+
+std::string gpu_key()
+{
+    return device_gpu_key(current_device());
+}
+
+int load_tactics(std::string const& path)
+{
+    quiet_logger();
+    int const dev = current_device();
+    vendor_slim::Tactics table(device_gpu_key(dev));
+    std::string warning;
+    try
+    {
+        if (!table.load(path, &warning))
+        {
+            return 0;
+        }
+    }
+    catch (vendor_slim::TacticsError const& e)
+    {
+        throw std::invalid_argument(std::string("w4a16_sm90: load_tactics: ") + e.what());
+    }
+    if (!warning.empty())
+    {
+        std::fprintf(stderr, "w4a16_sm90: warning: %s\n", warning.c_str());
+    }
+    int loaded = 0, unusable = 0;
+    std::map<AutoKey, AutoChoice> got;
+    for (vendor_slim::Tactic const& t : table.entries())
+    {
+        QuantOp op{};
+        if (t.key.gpu != table.gpu() || t.key.backend != kBackend || !op_from_key(t.key.quant, op) || !is_compiled(op))
+        {
+            continue; // another GPU's, another backend's, or an op this build does not have
+        }
+        int const m = t.key.m, n = t.key.n, k = t.key.k, gs = t.key.group;
+        AutoChoice c{-1, NAN, NAN, false};
+        if (t.config == kGemvName)
+        {
+            c.gemv_us = t.us;
+            c.gemv_fastest = true;
+            if (!gemv_shape_ok(op, m, n, k, gs))
+            {
+                ++unusable;
+                continue;
+            }
+        }
+        else
+        {
+            std::vector<std::string> const names = cutlass_names(entry(op));
+            auto const it = std::find(names.begin(), names.end(), t.config);
+            if (it == names.end() || (op == QuantOp::PerColumn && gs != k))
+            {
+                ++unusable;
+                continue;
+            }
+            c.best_config = static_cast<int>(it - names.begin());
+            c.best_us = t.us;
+        }
+        for (bool bias : {false, true}) // the choice does not depend on the bias (see the header)
+        {
+            got[AutoKey{dev, static_cast<int>(op), m, n, k, gs, bias}] = c;
+        }
+        ++loaded;
+    }
+    if (unusable > 0)
+    {
+        std::fprintf(stderr,
+            "w4a16_sm90: warning: %s: %d entr%s name a config or shape this build cannot run; gemm_auto() profiles "
+            "those shapes again\n",
+            path.c_str(), unusable, unusable == 1 ? "y" : "ies");
+    }
+    AutoCache& cache = auto_cache();
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    for (auto const& [key, c] : got)
+    {
+        cache.map[key] = c;
+    }
+    return loaded;
+}
+
+int save_tactics(std::string const& path)
+{
+    quiet_logger();
+    std::map<AutoKey, AutoChoice> snapshot;
+    {
+        AutoCache& cache = auto_cache();
+        std::lock_guard<std::mutex> lock(cache.mutex);
+        snapshot = cache.map;
+    }
+    vendor_slim::Tactics table; // every GPU: the file's other entries are kept as they are
+    std::map<int, std::string> gpus;
+    int written = 0;
+    try
+    {
+        table.load(path);
+        for (auto const& [key, c] : snapshot)
+        {
+            // bias true and false share one line; the no-bias choice comes first in the map order.
+            vendor_slim::Tactic t;
+            auto g = gpus.find(key.device);
+            if (g == gpus.end())
+            {
+                g = gpus.emplace(key.device, device_gpu_key(key.device)).first;
+            }
+            AutoKey nobias = key;
+            nobias.bias = false;
+            if ((key.bias && snapshot.count(nobias)) || !choice_tactic(key, c, g->second, t))
+            {
+                continue;
+            }
+            table.put(t);
+            ++written;
+        }
+        table.save(path);
+    }
+    catch (vendor_slim::TacticsError const& e)
+    {
+        throw std::runtime_error(std::string("w4a16_sm90: save_tactics: ") + e.what());
+    }
+    return written;
+}
+
+long long profiling_passes()
+{
+    return profiling_counter().load();
 }
 } // namespace w4a16_sm90

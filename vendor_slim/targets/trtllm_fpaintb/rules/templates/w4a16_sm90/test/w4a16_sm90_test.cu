@@ -1,6 +1,19 @@
 // w4a16_sm90_test: correctness check and benchmark for the w4a16_sm90 library.
 //
-//   w4a16_sm90_test [--check] [--bench] [--json FILE] [--ops fg,pc,fgz] [--quick] [--tol X]
+//   w4a16_sm90_test [--m M[,M..] --n N[,N..] --k K[,K..] | --shapes FILE] [--group-size G]
+//                   [--list-configs] [--config NAME] [--tactics FILE] [--check] [--bench] [--json FILE]
+//                   [--ops fg,pc,fgz] [--quick] [--tol X]
+//
+// The flags every vendor-slim tree's test program shares are parsed by vendor_slim/bench_cli.h (see
+// there; errors exit 2 naming the flag or FILE:LINE). Here: --m/--n/--k or --shapes replace the check
+// and bench shapes below (the check then runs each CUTLASS config, the GEMV where m <= gemv_max_m(),
+// and gemm_auto on exactly those shapes); --group-size replaces the group sizes of fg and fgz (64 and
+// 128 in the check, 128 in the bench; pc always uses k); --list-configs prints the config names of
+// the selected ops (w4a16_sm90::list_configs) and exits; --config NAME runs only that config (a
+// CUTLASS name or "gemv"; ops that lack it are skipped; gemm_auto is not run then); --tactics FILE
+// loads gemm_auto's choices from FILE before the run (w4a16_sm90::load_tactics: loaded shapes are not
+// profiled) and saves them after it (save_tactics); "profiling_passes" in the JSON counts the
+// profiling gemm_auto did in this run.
 //
 // No --check / --bench flag means both. --ops limits both parts to the listed ops (fg = Finegrained,
 // pc = PerColumn, fgz = FinegrainedZeros); by default the check covers every compiled op and the
@@ -38,7 +51,10 @@
 // L2 size (cudaDeviceProp::l2CacheSize) of other data was touched; a spin kernel holds the GPU while
 // the launches are queued, so that host launch overhead is not measured; samples are batches of
 // back-to-back launches (each batch >= ~25 us), the result is the median per-launch time of the samples.
-// Bench GEMMs have no bias. TB/s counts A + packed B + scales (+ zeros) + C bytes once per GEMM.
+// Bench GEMMs have no bias. TB/s counts A + packed B + scales (+ zeros) + C bytes once per GEMM ("bytes").
+// Before the shapes, the HBM copy bandwidth is measured the same way (cudaMemcpyAsync device to device
+// of a buffer far larger than L2, read + write bytes over the median time: "hbm_copy_tbps"), so a
+// result can say how close it is to the bandwidth limit, bytes / hbm_copy_tbps.
 // *_rel_err_vs_cublas = max|C - C_cublas| / max|C_cublas| per path (reported, warned above the
 // tolerance, not a failure). auto_vs_best = auto_us / min(us, gemv_us) (noted above 1.05, not a
 // failure). Top-level "gemv_threshold": per (op, n, k) the largest bench m at which the GEMV beat the
@@ -48,6 +64,8 @@
 // Exit status: 0 all good; 1 a check failed (or a bench shape had no working config, or its GEMV or
 // gemm_auto threw); 2 bad usage, no compute capability 9.0 GPU, or a fatal CUDA error.
 #include "w4a16_sm90/w4a16_sm90.h"
+
+#include "w4a16_sm90_test_cli.h"
 
 #include <cublas_v2.h>
 #include <cuda_fp16.h>
@@ -479,6 +497,8 @@ struct BenchRow
     double auto_profile_ms = NAN; // wall time of the first (profiling) gemm_auto call
     int auto_config = -2;         // -1 GEMV, >= 0 CUTLASS config
     std::string auto_choice;
+    bool auto_profiled = false;   // the first gemm_auto call profiled (false: cached, e.g. from --tactics)
+    size_t bytes = 0;             // A + packed B + scales (+ zeros) + C
     std::string error;
 };
 
@@ -554,6 +574,22 @@ void print_configs(std::vector<OpDesc> const& ops)
             std::printf("    [%2d] %s\n", ci, w4a16_sm90::config_name(od.op, ci).c_str());
         }
     }
+}
+
+// What the command line asks of the check and the bench (beyond --check / --bench / --json).
+struct RunOptions
+{
+    std::vector<vendor_slim::Shape> shapes; // empty: the built-in shapes
+    int group_size = 0;                     // 0: the built-in group sizes
+    std::string config;                     // "": every config (and gemm_auto)
+};
+
+RunOptions g_run;
+
+// Whether the --config filter lets config `ci` (-1 = the GEMV) of `op` run.
+bool config_selected(QuantOp op, int ci)
+{
+    return g_run.config.empty() || w4a16_sm90::config_index(op, g_run.config) == ci;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -671,6 +707,10 @@ void check_case(CheckCtx& ctx, OpDesc const& od, int group_size_arg, int m, int 
     int const nconf = w4a16_sm90::num_configs(od.op);
     for (int ci = -1; ci < nconf; ++ci)
     {
+        if (!g_run.config.empty() && (ci < 0 || !config_selected(od.op, ci)))
+        {
+            continue;
+        }
         run_case(ctx, d, "cutlass", ci, ci < 0 ? "default (-1)" : w4a16_sm90::config_name(od.op, ci),
             [&]
             {
@@ -814,10 +854,23 @@ bool run_check(CheckCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
 
     // n = 1344 leaves partial 128-wide n tiles; k = 1152 is an odd number of 128-groups (9) and of 64-groups (18)
     // and not a multiple of the GEMV's 1024-wide k step.
-    std::vector<Shape> const shapes = quick ? std::vector<Shape>{{1, 1024, 2048}, {128, 1024, 2048}, {3, 1344, 1152}}
-                                            : std::vector<Shape>{{1, 1024, 2048}, {16, 1024, 2048}, {128, 1024, 2048},
-                                                {1000, 1024, 2048}, {3, 1344, 1152}, {200, 1344, 1152}};
-    std::vector<int> const fg_group_sizes = quick ? std::vector<int>{128} : std::vector<int>{64, 128};
+    std::vector<Shape> shapes = quick ? std::vector<Shape>{{1, 1024, 2048}, {128, 1024, 2048}, {3, 1344, 1152}}
+                                      : std::vector<Shape>{{1, 1024, 2048}, {16, 1024, 2048}, {128, 1024, 2048},
+                                          {1000, 1024, 2048}, {3, 1344, 1152}, {200, 1344, 1152}};
+    std::vector<int> fg_group_sizes = quick ? std::vector<int>{128} : std::vector<int>{64, 128};
+    bool const custom = !g_run.shapes.empty();
+    if (custom)
+    {
+        shapes.clear();
+        for (auto const& sh : g_run.shapes)
+        {
+            shapes.push_back({sh.m, sh.n, sh.k});
+        }
+    }
+    if (g_run.group_size > 0)
+    {
+        fg_group_sizes = {g_run.group_size};
+    }
     // The n x k of the check shapes, each once (for the GEMV, which runs every m in 1..gemv_max_m()).
     std::vector<std::pair<int, int>> nks;
     for (auto const& sh : shapes)
@@ -827,7 +880,10 @@ bool run_check(CheckCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
             nks.emplace_back(sh.n, sh.k);
         }
     }
-    std::vector<Shape> const auto_shapes = {{1, 1024, 2048}, {3, 1344, 1152}, {16, 1024, 2048}, {200, 1344, 1152}};
+    std::vector<Shape> const auto_shapes = custom ? shapes
+                                                  : std::vector<Shape>{{1, 1024, 2048}, {3, 1344, 1152},
+                                                      {16, 1024, 2048}, {200, 1344, 1152}};
+    bool const run_gemv = w4a16_sm90::has_gemv() && (g_run.config.empty() || g_run.config == "gemv");
 
     std::printf("== check (max_rel_err = max|C - ref| / max|ref|, tolerance %.1e)\n", ctx.tol);
     print_configs(ops);
@@ -837,6 +893,10 @@ bool run_check(CheckCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
     std::printf("-- CUTLASS configs\n");
     for (OpDesc const& od : ops)
     {
+        if (g_run.config == "gemv")
+        {
+            break;
+        }
         std::vector<int> const gss = od.op == QuantOp::PerColumn ? std::vector<int>{0} : fg_group_sizes;
         for (int gs : gss)
         {
@@ -846,7 +906,7 @@ bool run_check(CheckCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
             }
         }
     }
-    if (w4a16_sm90::has_gemv())
+    if (run_gemv)
     {
         std::printf("-- GEMV\n");
         for (OpDesc const& od : ops)
@@ -863,17 +923,23 @@ bool run_check(CheckCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
                     {
                         for (int m = 1; m <= w4a16_sm90::gemv_max_m(); ++m)
                         {
-                            check_gemv_case(ctx, od, gs, m, nk.first, nk.second, bias != 0, ++seed);
+                            bool const listed = std::any_of(shapes.begin(), shapes.end(), [&](Shape const& sh)
+                                { return sh.m == m && sh.n == nk.first && sh.k == nk.second; });
+                            if (!custom || listed) // given shapes: exactly those the GEMV can run
+                            {
+                                check_gemv_case(ctx, od, gs, m, nk.first, nk.second, bias != 0, ++seed);
+                            }
                         }
                     }
                 }
             }
         }
     }
-    std::printf("-- gemm_auto (GEMV override now %d)\n", w4a16_sm90::gemv_max_m_override());
+    std::printf("-- gemm_auto (GEMV override now %d)%s\n", w4a16_sm90::gemv_max_m_override(),
+        g_run.config.empty() ? "" : ": skipped (--config)");
     for (OpDesc const& od : ops)
     {
-        if (!w4a16_sm90::is_compiled(od.op))
+        if (!w4a16_sm90::is_compiled(od.op) || !g_run.config.empty())
         {
             continue;
         }
@@ -943,7 +1009,24 @@ struct BenchCtx
     size_t l2_bytes;
     double tol;
     std::vector<BenchRow> rows;
+    double hbm_copy_tbps = NAN; // measured at the start of the bench
 };
+
+// HBM copy bandwidth in TB/s, read + write bytes: device-to-device copies of a buffer much larger
+// than L2, timed like the kernels (median of samples, back-to-back on a held GPU).
+double measure_hbm_copy_tbps(cudaStream_t s, size_t l2_bytes)
+{
+    size_t free_b = 0, total_b = 0;
+    CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+    size_t bytes = std::min<size_t>(size_t(1) << 30, free_b / 4);
+    bytes = std::max(bytes, 8 * l2_bytes) / 256 * 256;
+    DevBuf src(bytes), dst(bytes);
+    CUDA_CHECK(cudaMemsetAsync(src.get(), 0x11, bytes, s));
+    Timer timer(s);
+    double const us = timer.median_us(
+        [&](int) { CUDA_CHECK(cudaMemcpyAsync(dst.get(), src.get(), bytes, cudaMemcpyDeviceToDevice, s)); }, 3, 15);
+    return 2.0 * static_cast<double>(bytes) / (us * 1e-6) / 1e12;
+}
 
 // Copies so that each one is reused only after > 2x L2 of other data; bounded by a memory budget.
 int rotation_count(size_t per_copy, size_t l2_bytes, size_t budget)
@@ -953,6 +1036,10 @@ int rotation_count(size_t per_copy, size_t l2_bytes, size_t budget)
     r = std::min<size_t>(r, std::max<size_t>(1, budget / std::max<size_t>(per_copy, 1)));
     return static_cast<int>(std::min<size_t>(r, 256));
 }
+
+struct SkipAuto // not a std::exception: the catch clauses below pass it through to its own
+{
+};
 
 struct W4Set
 {
@@ -975,6 +1062,7 @@ void bench_shape(BenchCtx& ctx, OpDesc const& od, int m, int n, int k, int gs, D
 
     size_t const a_bytes = sizeof(__half) * m * k, c_bytes = sizeof(__half) * m * n;
     size_t const ws4 = a_bytes + B0.bytes() + S0.bytes() + (has_zeros ? Z0.bytes() : 0) + c_bytes;
+    row.bytes = ws4;
     size_t const ws16 = a_bytes + W16.bytes() + c_bytes;
     size_t free_b = 0, total_b = 0;
     CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
@@ -1018,8 +1106,13 @@ void bench_shape(BenchCtx& ctx, OpDesc const& od, int m, int n, int k, int gs, D
     int const nconf = w4a16_sm90::num_configs(od.op);
     double best_sweep = INFINITY;
     std::string failures;
+    bool const gemv_only = g_run.config == "gemv";
     for (int ci = 0; ci < nconf; ++ci)
     {
+        if (gemv_only || !config_selected(od.op, ci))
+        {
+            continue;
+        }
         try
         {
             double const us = timer.median_us(w4_launch(ci), 3, 15);
@@ -1044,19 +1137,22 @@ void bench_shape(BenchCtx& ctx, OpDesc const& od, int m, int n, int k, int gs, D
     {
         std::printf("  note: %s m=%d n=%d k=%d failing configs:%s\n", od.key, m, n, k, failures.c_str());
     }
-    if (row.best_config < 0)
+    if (row.best_config < 0 && !gemv_only)
     {
         row.error = "no config ran:" + failures;
         std::printf("  %-3s %-5d %-6d %-6d ERROR %s\n", od.key, m, n, k, row.error.c_str());
         ctx.rows.push_back(std::move(row));
         return;
     }
-    row.best_name = w4a16_sm90::config_name(od.op, row.best_config);
-    row.us = timer.median_us(w4_launch(row.best_config), 5, 50);
-    row.tbps = static_cast<double>(ws4) / (row.us * 1e-6) / 1e12;
+    if (row.best_config >= 0)
+    {
+        row.best_name = w4a16_sm90::config_name(od.op, row.best_config);
+        row.us = timer.median_us(w4_launch(row.best_config), 5, 50);
+        row.tbps = static_cast<double>(ws4) / (row.us * 1e-6) / 1e12;
+    }
 
-    // The GEMV, where it can run this shape.
-    bool const eligible = gemv_eligible(od.op, m, gs);
+    // The GEMV, where it can run this shape (and --config does not name a CUTLASS config).
+    bool const eligible = gemv_eligible(od.op, m, gs) && (g_run.config.empty() || gemv_only);
     auto gemv_launch = [&](int i)
     {
         W4Set const& st = w4[i % r4];
@@ -1091,9 +1187,15 @@ void bench_shape(BenchCtx& ctx, OpDesc const& od, int m, int n, int k, int gs, D
     };
     try
     {
+        if (!g_run.config.empty())
+        {
+            throw SkipAuto{}; // --config: only that config runs
+        }
+        long long const passes = w4a16_sm90::profiling_passes();
         auto const t0 = std::chrono::steady_clock::now();
         auto_launch(0);
         CUDA_CHECK(cudaStreamSynchronize(s));
+        row.auto_profiled = w4a16_sm90::profiling_passes() > passes;
         row.auto_profile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         row.auto_config = w4a16_sm90::gemm_auto_config(od.op, m, n, k, gs, false);
         row.auto_choice = w4a16_sm90::gemm_auto_choice(od.op, m, n, k, gs, false);
@@ -1105,6 +1207,9 @@ void bench_shape(BenchCtx& ctx, OpDesc const& od, int m, int n, int k, int gs, D
     catch (Fatal const&)
     {
         throw;
+    }
+    catch (SkipAuto const&)
+    {
     }
     catch (std::exception const& e)
     {
@@ -1147,7 +1252,10 @@ void bench_shape(BenchCtx& ctx, OpDesc const& od, int m, int n, int k, int gs, D
         Compared const c = compare(w4[0].C.get<__half>(), f16[0].C.get<__half>(), static_cast<size_t>(m) * n, res, s);
         return c.non_finite ? NAN : c.rel_err;
     };
-    row.rel_err_vs_cublas = vs_cublas(w4_launch(row.best_config));
+    if (row.best_config >= 0)
+    {
+        row.rel_err_vs_cublas = vs_cublas(w4_launch(row.best_config));
+    }
     if (std::isfinite(row.gemv_us))
     {
         row.gemv_rel_err_vs_cublas = vs_cublas(gemv_launch);
@@ -1158,7 +1266,7 @@ void bench_shape(BenchCtx& ctx, OpDesc const& od, int m, int n, int k, int gs, D
     }
     auto bad = [&](double e) { return !(e <= ctx.tol); };
     std::string warn;
-    if (bad(row.rel_err_vs_cublas))
+    if (row.best_config >= 0 && bad(row.rel_err_vs_cublas))
         warn += "  WARNING: best config differs from cuBLAS";
     if (std::isfinite(row.gemv_us) && bad(row.gemv_rel_err_vs_cublas))
         warn += "  WARNING: GEMV differs from cuBLAS";
@@ -1229,6 +1337,29 @@ bool run_bench(BenchCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
     std::vector<std::pair<int, int>> const nks = quick
         ? std::vector<std::pair<int, int>>{{4096, 4096}}
         : std::vector<std::pair<int, int>>{{4096, 4096}, {8192, 8192}, {28672, 8192}, {8192, 28672}};
+    // (n, k) -> the m to run on it, in order: the built-in grid, or the shapes given.
+    std::vector<std::pair<std::pair<int, int>, std::vector<int>>> plan;
+    for (auto const& nk : nks)
+    {
+        plan.push_back({nk, ms});
+    }
+    if (!g_run.shapes.empty())
+    {
+        plan.clear();
+        for (auto const& sh : g_run.shapes)
+        {
+            auto it = std::find_if(plan.begin(), plan.end(),
+                [&](auto const& p) { return p.first == std::make_pair(sh.n, sh.k); });
+            if (it == plan.end())
+            {
+                plan.push_back({{sh.n, sh.k}, {}});
+                it = plan.end() - 1;
+            }
+            it->second.push_back(sh.m);
+        }
+    }
+    ctx.hbm_copy_tbps = measure_hbm_copy_tbps(ctx.stream, ctx.l2_bytes);
+    std::printf("== HBM copy bandwidth (device-to-device copy, read + write): %.3f TB/s\n", ctx.hbm_copy_tbps);
 
     std::printf("== bench (median per-launch time in us; no bias)\n"
                 "  cfg/us: best CUTLASS config; gemv_us: the GEMV (- where it cannot run); auto_us: gemm_auto, warm,\n"
@@ -1246,10 +1377,10 @@ bool run_bench(BenchCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
     for (OpDesc const& od : ops)
     {
         bool const has_zeros = od.op == QuantOp::FinegrainedZeros;
-        for (auto const& nk : nks)
+        for (auto const& [nk, shape_ms] : plan)
         {
             int const n = nk.first, k = nk.second;
-            int const gs = od.op == QuantOp::PerColumn ? k : 128;
+            int const gs = od.op == QuantOp::PerColumn ? k : g_run.group_size > 0 ? g_run.group_size : 128;
             size_t const groups = static_cast<size_t>(k / gs);
             size_t const wbytes = static_cast<size_t>(k) * n / 2;
 
@@ -1270,7 +1401,7 @@ bool run_bench(BenchCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
                 CUDA_CHECK(cudaGetLastError());
                 CUDA_CHECK(cudaStreamSynchronize(s));
             }
-            for (int m : ms)
+            for (int m : shape_ms)
             {
                 bench_shape(ctx, od, m, n, k, gs, B0, S0, Z0, W16, seed * 31 + m);
             }
@@ -1301,17 +1432,21 @@ bool run_bench(BenchCtx& ctx, std::vector<OpDesc> const& ops, bool quick)
 // ---------------------------------------------------------------------------------------------------
 // main
 
-void usage(char const* argv0)
+// What --tactics did, and how much profiling gemm_auto did, for the JSON.
+struct RunInfo
 {
-    std::fprintf(stderr,
-        "usage: %s [--check] [--bench] [--json FILE] [--ops fg,pc,fgz] [--quick] [--tol X]\n"
-        "  no --check/--bench: both. --ops: ops for check and bench (default: check all compiled, bench fg).\n"
-        "  --quick: small shapes only. --tol: check tolerance on max|C-ref|/max|ref| (default %.0e).\n",
-        argv0, kTolerance);
-}
+    std::string gpu_key; // read before any kernel runs (a sticky CUDA error must not cost the JSON)
+    std::string config;
+    std::string tactics;
+    int tactics_loaded = 0;
+    int tactics_saved = -1; // -1: not saved
+    long long profiling_passes = 0;
+    double hbm_copy_tbps = NAN;
+};
 
 bool write_json(std::string const& path, cudaDeviceProp const& prop, int driver, int runtime, double tol,
-    std::vector<CheckRow> const& checks, std::vector<ApiCheck> const& api, std::vector<BenchRow> const& bench, bool ok)
+    std::vector<CheckRow> const& checks, std::vector<ApiCheck> const& api, std::vector<BenchRow> const& bench, bool ok,
+    RunInfo const& info)
 {
     std::FILE* f = std::fopen(path.c_str(), "w");
     if (!f)
@@ -1320,7 +1455,10 @@ bool write_json(std::string const& path, cudaDeviceProp const& prop, int driver,
         return false;
     }
     std::string j = "{\n";
+    j += "  \"backend\": \"trtllm\",\n";
     j += "  \"gpu\": " + json_str(prop.name) + ",\n";
+    j += "  \"gpu_key\": " + json_str(info.gpu_key) + ",\n";
+    j += "  \"sm_count\": " + std::to_string(prop.multiProcessorCount) + ",\n";
     j += "  \"cc\": " + json_str(std::to_string(prop.major) + "." + std::to_string(prop.minor)) + ",\n";
     j += "  \"driver\": " + json_str(version_str(driver)) + ",\n";
     j += "  \"cuda_runtime\": " + json_str(version_str(runtime)) + ",\n";
@@ -1329,6 +1467,13 @@ bool write_json(std::string const& path, cudaDeviceProp const& prop, int driver,
     j += std::string("  \"has_gemv\": ") + (w4a16_sm90::has_gemv() ? "true" : "false") + ",\n";
     j += "  \"gemv_max_m\": " + std::to_string(w4a16_sm90::gemv_max_m()) + ",\n";
     j += "  \"gemv_max_m_override\": " + std::to_string(w4a16_sm90::gemv_max_m_override()) + ",\n";
+    j += "  \"hbm_copy_tbps\": " + json_num(info.hbm_copy_tbps) + ",\n";
+    j += "  \"config_filter\": " + (info.config.empty() ? std::string("null") : json_str(info.config)) + ",\n";
+    j += "  \"tactics\": " + (info.tactics.empty() ? std::string("null")
+        : "{\"file\": " + json_str(info.tactics) + ", \"loaded\": " + std::to_string(info.tactics_loaded)
+            + ", \"saved\": " + (info.tactics_saved < 0 ? std::string("null") : std::to_string(info.tactics_saved))
+            + "}") + ",\n";
+    j += "  \"profiling_passes\": " + std::to_string(info.profiling_passes) + ",\n";
     j += "  \"check\": [";
     for (size_t i = 0; i < checks.size(); ++i)
     {
@@ -1357,7 +1502,8 @@ bool write_json(std::string const& path, cudaDeviceProp const& prop, int driver,
             + ", \"auto_config\": " + std::to_string(r.auto_config) + ", \"auto_vs_best\": " + json_num(r.auto_vs_best)
             + ", \"auto_speedup\": " + json_num(r.auto_speedup) + ", \"auto_tbps\": " + json_num(r.auto_tbps)
             + ", \"auto_rel_err_vs_cublas\": " + json_num(r.auto_rel_err_vs_cublas) + ", \"auto_profile_ms\": "
-            + json_num(r.auto_profile_ms) + (r.error.empty() ? "" : ", \"error\": " + json_str(r.error)) + "}";
+            + json_num(r.auto_profile_ms) + ", \"auto_profiled\": " + (r.auto_profiled ? "true" : "false")
+            + ", \"bytes\": " + std::to_string(r.bytes) + (r.error.empty() ? "" : ", \"error\": " + json_str(r.error)) + "}";
     }
     j += bench.empty() ? "],\n" : "\n  ],\n";
     auto const th = gemv_thresholds(bench);
@@ -1384,39 +1530,23 @@ bool write_json(std::string const& path, cudaDeviceProp const& prop, int driver,
 
 int real_main(int argc, char** argv)
 {
-    bool do_check = false, do_bench = false, quick = false;
-    std::string json_path, ops_arg;
-    double tol = kTolerance;
-    for (int i = 1; i < argc; ++i)
+    w4a16_sm90_test::Args args;
+    int const parsed = w4a16_sm90_test::parse_args(argc, argv, kTolerance, args);
+    if (parsed >= 0)
     {
-        std::string const a = argv[i];
-        if (a == "--check")
-            do_check = true;
-        else if (a == "--bench")
-            do_bench = true;
-        else if (a == "--quick")
-            quick = true;
-        else if (a == "--json" && i + 1 < argc)
-            json_path = argv[++i];
-        else if (a == "--ops" && i + 1 < argc)
-            ops_arg = argv[++i];
-        else if (a == "--tol" && i + 1 < argc)
-            tol = std::atof(argv[++i]);
-        else
-        {
-            usage(argv[0]);
-            return a == "-h" || a == "--help" ? 0 : 2;
-        }
+        return parsed;
     }
+    bool do_check = args.opt.check, do_bench = args.opt.bench;
+    bool const quick = args.quick;
+    std::string const json_path = args.opt.json;
+    double const tol = args.tol;
     if (!do_check && !do_bench)
     {
         do_check = do_bench = true;
     }
-    if (!(tol > 0))
-    {
-        std::fprintf(stderr, "error: --tol must be positive\n");
-        return 2;
-    }
+    g_run.shapes = args.opt.shapes;
+    g_run.group_size = args.opt.group_size;
+    g_run.config = args.opt.config;
 
     // Pick the first compute capability 9.0 device.
     int count = 0;
@@ -1464,21 +1594,12 @@ int real_main(int argc, char** argv)
         std::fprintf(stderr, "error: the library has no quant op compiled in\n");
         return 2;
     }
-    if (!ops_arg.empty())
+    if (!args.ops.empty())
     {
-        size_t pos = 0;
-        while (pos <= ops_arg.size())
+        for (std::string const& key : args.ops)
         {
-            size_t const comma = std::min(ops_arg.find(',', pos), ops_arg.size());
-            std::string const key = ops_arg.substr(pos, comma - pos);
-            pos = comma + 1;
             auto it
                 = std::find_if(std::begin(kAllOps), std::end(kAllOps), [&](OpDesc const& od) { return key == od.key; });
-            if (it == std::end(kAllOps))
-            {
-                std::fprintf(stderr, "error: unknown op '%s' (use fg, pc, fgz)\n", key.c_str());
-                return 2;
-            }
             if (!w4a16_sm90::is_compiled(it->op))
             {
                 std::fprintf(stderr, "error: op '%s' is not compiled into this library\n", key.c_str());
@@ -1504,6 +1625,61 @@ int real_main(int argc, char** argv)
     }
     std::printf("compiled ops: %s; GEMV: %s\n\n", compiled_keys.c_str(),
         w4a16_sm90::has_gemv() ? ("m = 1.." + std::to_string(w4a16_sm90::gemv_max_m())).c_str() : "no");
+
+    if (args.opt.list_configs)
+    {
+        std::vector<OpDesc> const& shown = args.ops.empty() ? compiled : check_ops;
+        for (OpDesc const& od : shown)
+        {
+            if (shown.size() > 1)
+            {
+                std::printf("# %s\n", od.key);
+            }
+            for (std::string const& name : w4a16_sm90::list_configs(od.op))
+            {
+                std::printf("%s\n", name.c_str());
+            }
+        }
+        return 0;
+    }
+    if (!g_run.config.empty())
+    {
+        // Only the ops that have the named config take part.
+        auto has = [&](OpDesc const& od)
+        {
+            auto const names = w4a16_sm90::list_configs(od.op);
+            return std::find(names.begin(), names.end(), g_run.config) != names.end();
+        };
+        check_ops.erase(std::remove_if(check_ops.begin(), check_ops.end(), [&](OpDesc const& od) { return !has(od); }),
+            check_ops.end());
+        bench_ops.erase(std::remove_if(bench_ops.begin(), bench_ops.end(), [&](OpDesc const& od) { return !has(od); }),
+            bench_ops.end());
+        if (check_ops.empty() && bench_ops.empty())
+        {
+            std::fprintf(stderr,
+                "w4a16_sm90_test: error: --config: no selected op has a config named '%s' (--list-configs lists "
+                "them)\n",
+                g_run.config.c_str());
+            return 2;
+        }
+    }
+    RunInfo info;
+    info.gpu_key = w4a16_sm90::gpu_key();
+    info.config = g_run.config;
+    info.tactics = args.opt.tactics;
+    if (!info.tactics.empty())
+    {
+        try
+        {
+            info.tactics_loaded = w4a16_sm90::load_tactics(info.tactics);
+        }
+        catch (std::invalid_argument const& e)
+        {
+            std::fprintf(stderr, "w4a16_sm90_test: error: %s\n", e.what());
+            return 2;
+        }
+        std::printf("tactics: %d shape(s) loaded from %s\n\n", info.tactics_loaded, info.tactics.c_str());
+    }
 
     cudaStream_t stream = nullptr;
     CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
@@ -1535,8 +1711,25 @@ int real_main(int argc, char** argv)
     {
         cublasDestroy(bctx.cublas);
     }
+    info.profiling_passes = w4a16_sm90::profiling_passes();
+    info.hbm_copy_tbps = bctx.hbm_copy_tbps;
+    if (!info.tactics.empty() && fatal.empty())
+    {
+        try
+        {
+            info.tactics_saved = w4a16_sm90::save_tactics(info.tactics);
+            std::printf("tactics: %d shape(s) saved to %s\n", info.tactics_saved, info.tactics.c_str());
+        }
+        catch (std::exception const& e)
+        {
+            std::fprintf(stderr, "error: %s\n", e.what());
+            ok = false;
+        }
+    }
+    std::printf("gemm_auto profiling passes in this run: %lld\n", info.profiling_passes);
 
-    if (!json_path.empty() && !write_json(json_path, prop, driver, runtime, tol, cctx.rows, cctx.api, bctx.rows, ok))
+    if (!json_path.empty()
+        && !write_json(json_path, prop, driver, runtime, tol, cctx.rows, cctx.api, bctx.rows, ok, info))
     {
         ok = false;
     }

@@ -64,6 +64,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace w4a16_sm90
 {
@@ -203,5 +204,47 @@ int gemv_max_m_override();
 // "gemv", config_name(op, index), or "" for not profiled. They do not profile. Thread-safe.
 int gemm_auto_config(QuantOp op, int m, int n, int k, int group_size, bool has_bias = false);
 std::string gemm_auto_choice(QuantOp op, int m, int n, int k, int group_size, bool has_bias = false);
+
+// ---------------------------------------------------------------------------------------------------
+// Config names and tactics: the interface every vendor-slim tree's library and test program share
+// (see the tree's include/vendor_slim/tactics.h and docs: one tactics file per GPU fleet, profiled once).
+
+// Short, stable names of the configs of `op`, usable as a test program's --config and in tactics
+// files: the CUTLASS configs in index order (list_configs(op)[i] is config i), named from their fields,
+// e.g. "sm90_t64x16x64_c1x1x1_pingpong" (tile and cluster along n first, as in config_name(); K in
+// elements), then "gemv" when has_gemv() and op is not PerColumn.
+std::vector<std::string> list_configs(QuantOp op);
+
+// The index of a listed name (-1 for "gemv"); std::invalid_argument for a name this build lacks.
+int config_index(QuantOp op, std::string const& name);
+
+// Runs the named config: gemv() for "gemv", else gemm() with its index (same arguments and rules).
+void run_config(QuantOp op, std::string const& config, __half const* A, void const* B_preprocessed,
+    __half const* scales, __half const* zeros /*nullable*/, __half const* bias /*nullable*/, __half* C, int m, int n,
+    int k, int group_size, void* workspace, size_t workspace_bytes, cudaStream_t stream);
+
+// The current device's key in tactics files: "NAME:smXY:SMS", e.g. "NVIDIA_H200:sm90:132".
+std::string gpu_key();
+
+// Reads a tactics file into gemm_auto()'s choice cache, for the current device: its lines for this GPU
+// key with backend "trtllm" and QUANT fg / fgz / pc (an op this build has). gemm_auto() then never
+// profiles a loaded shape (a loaded "gemv" line that an override sends to CUTLASS is profiled, since
+// it names no CUTLASS config). A loaded line replaces the cached choice, and serves calls with and
+// without bias. A missing file loads nothing (returns 0); a malformed one throws std::invalid_argument
+// "w4a16_sm90: load_tactics: FILE:LINE: ..." and loads nothing. Lines of other GPUs are ignored with
+// one warning on stderr, as are lines naming a config or shape this build cannot run. Returns the
+// number of lines loaded. Thread-safe; not during CUDA graph capture (it queries the device).
+int load_tactics(std::string const& path);
+
+// Writes every choice gemm_auto() has made or loaded in this process to the tactics file (one line
+// per shape: the GEMV when it won, else the best CUTLASS config, with its profiled median time),
+// merged into what the file holds now (its other lines are kept; this process's lines replace the
+// same keys). Atomic (temporary file + rename). Returns the number of lines written from this process;
+// std::runtime_error when the file cannot be written or what is there is malformed.
+int save_tactics(std::string const& path);
+
+// How many profiling passes gemm_auto() has run in this process (0 after loading tactics for every
+// shape used: nothing was profiled). Needs no GPU.
+long long profiling_passes();
 
 } // namespace w4a16_sm90
