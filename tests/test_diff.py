@@ -165,8 +165,8 @@ def test_the_shape_comes_from_the_lock(trees: dict[str, Path], tmp_path: Path, f
                 cache=trees["cache"])
     assert r.code == 0, r.err
     doc = r.json()
-    assert doc["shape"] == ({"kernels_only": True, "per_tu": None} if flags[0] == "--kernels-only"
-                            else {"kernels_only": False, "per_tu": 2})
+    assert doc["shape"] == ({"kernels_only": True, "per_tu": None, "max_kernels": None} if flags[0] == "--kernels-only"
+                            else {"kernels_only": False, "per_tu": 2, "max_kernels": None})
     assert doc["complete"] and doc["summary"]["files_changed"] == 0
     assert doc["summary"]["files_added"] == 0 and doc["summary"]["files_removed"] == 0
 
