@@ -2,11 +2,14 @@
 
 For each command (kernels, closure, extract, why), each repetition runs it once with an empty
 VENDOR_SLIM_CACHE (cold) and once more with the cache that run left (warm); the report gives the
-median of the repetitions. The baseline, measured in the same run, is `nvcc -M` (`c++ -M` for host
-TUs) run one TU after another over exactly the TUs `closure --json` lists, with the arguments it
-lists (the contract's oracle command). The machine's load average is recorded before and after.
+median of the repetitions. A cold run takes minutes on a small machine: with --cold-commands, the
+other commands get one cold run followed by RUNS warm ones. The baseline, measured in the same
+run, is `nvcc -M` (`c++ -M` for host TUs) run one TU after another over exactly the TUs that
+`closure --json` lists, with the arguments it lists (the contract's oracle command). The machine's
+load average is recorded before and after.
 
-    python bench/cli_bench.py --trtllm $VENDOR_SLIM_TRTLLM --quant-op fg --runs 3 [--json out.json]
+    python bench/cli_bench.py --trtllm $VENDOR_SLIM_TRTLLM --quant-op fg --runs 3 [--cold-commands closure]
+        [--json out.json]
 """
 
 from __future__ import annotations
@@ -68,6 +71,8 @@ def main() -> None:
     ap.add_argument("--quant-op", action="append", default=None)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--commands", default=",".join(COMMANDS))
+    ap.add_argument("--cold-commands", default="",
+                    help="Commands that get RUNS cold runs (default: all); the others get one cold run.")
     ap.add_argument("--why-file", default="cutlass/gemm/collective/collective_builder.hpp")
     ap.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
     a = ap.parse_args()
@@ -84,12 +89,21 @@ def main() -> None:
                                "--json"], env=env, capture_output=True, text=True, check=True)
         doc = json.loads(done.stdout)
         base = [nvcc_baseline(doc) for _ in range(a.runs)]
+        print(f"nvcc -M: {', '.join(f'{b:.2f}' for b in base)} s", file=sys.stderr, flush=True)
         times: dict[str, dict[str, list[float]]] = {c: {"cold": [], "warm": []} for c in cmds}
-        for k in range(a.runs):
-            for c in cmds:
+        cold_for = set(a.cold_commands.split(",")) if a.cold_commands else set(cmds)
+        for c in cmds:
+            # a cold run costs minutes: RUNS of them where asked, else one, followed by RUNS warm runs
+            n_cold = a.runs if c in cold_for else 1
+            for k in range(n_cold):
                 cache = work / f"cache-{c}-{k}"
-                times[c]["cold"].append(_cli(_args(c, a.trtllm, ops, work / f"out-{c}-{k}-cold", a.why_file), cache))
-                times[c]["warm"].append(_cli(_args(c, a.trtllm, ops, work / f"out-{c}-{k}-warm", a.why_file), cache))
+                t = _cli(_args(c, a.trtllm, ops, work / f"out-{c}-{k}-cold", a.why_file), cache)
+                times[c]["cold"].append(t)
+                print(f"{c} cold {t:.2f} s (load {os.getloadavg()[0]:.1f})", file=sys.stderr, flush=True)
+                for w in range(1 if n_cold > 1 else a.runs):
+                    t = _cli(_args(c, a.trtllm, ops, work / f"out-{c}-{k}-warm{w}", a.why_file), cache)
+                    times[c]["warm"].append(t)
+                    print(f"{c} warm {t:.2f} s", file=sys.stderr, flush=True)
                 shutil.rmtree(cache, ignore_errors=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -109,7 +123,8 @@ def main() -> None:
                                  "cold_ratio": round(cold / nv, 3), "warm_ratio": round(warm / nv, 3),
                                  "cold_runs": [round(x, 2) for x in times[c]["cold"]],
                                  "warm_runs": [round(x, 2) for x in times[c]["warm"]]}
-        print(f"| `{c}` | {cold:.2f} | {cold / nv:.2f}x | {warm:.2f} | {warm / nv:.3f}x |")
+        n = f" ({len(times[c]['cold'])} cold, {len(times[c]['warm'])} warm runs)"
+        print(f"| `{c}`{n} | {cold:.2f} | {cold / nv:.2f}x | {warm:.2f} | {warm / nv:.3f}x |")
     if a.json:
         a.json.write_text(json.dumps(result, indent=2) + "\n")
 
