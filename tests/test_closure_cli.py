@@ -62,8 +62,11 @@ def test_c2_why_and_graph(c2_root: Path, tmp_path: Path) -> None:
     r = run_cli("why", "cutlass/gemm/collective/collective_builder.hpp", "--trtllm", c2_root)
     assert r.code == 0, r.err
     chain = [line.strip() for line in r.out.splitlines()]
-    assert chain[-1].endswith("cutlass/gemm/collective/collective_builder.hpp")
-    assert chain[0].endswith((".cu", ".cpp"))
+    assert chain[-1] == "3rdparty/cutlass/include/cutlass/gemm/collective/collective_builder.hpp"
+    first, _, role = chain[0].partition("  ")
+    assert first.rsplit(":", 1)[0].endswith((".cu", ".cpp")) and first.rsplit(":", 1)[1].isdigit() and "TU" in role
+    assert all(":" in step and step.rsplit(":", 1)[1].isdigit() for step in chain[:-1])  # file:line per step
+    assert not any("staging" in step for step in chain)
     out = tmp_path / "g.json"
     r = run_cli("graph", "--trtllm", c2_root, "--format", "json", "-o", out)
     assert r.code == 0, r.err

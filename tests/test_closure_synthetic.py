@@ -13,7 +13,7 @@ import pytest
 
 from vendor_slim.adapters import nvcc
 from vendor_slim.engine import closure as cl
-from vendor_slim.errors import BadInput, ExternalToolError
+from vendor_slim.errors import BadInput, CheckFailed, ExternalToolError
 from vendor_slim.models import ClosureReport, CompileSpec, Lang, Roots, TranslationUnit
 from vendor_slim.report.graph import export_graph
 
@@ -281,7 +281,7 @@ def test_why_and_graph_exports(tree: Tree, tmp_path: Path) -> None:
     chain = cl.why(report, tree.root / "include/leaf.h")
     assert chain[0].name == "a.cu" and chain[-1].name == "leaf.h" and len(chain) == 3
     assert cl.why(report, Path("leaf.h"))[-1] == tree.root / "include/leaf.h"
-    with pytest.raises(BadInput):
+    with pytest.raises(CheckFailed, match="not read by any TU"):  # exit 1: a plain answer, not bad input
         cl.why(report, tree.root / "include/nope.h")
 
     data = json.loads(export_graph(report.graph, "json"))

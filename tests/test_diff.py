@@ -165,8 +165,8 @@ def test_the_shape_comes_from_the_lock(trees: dict[str, Path], tmp_path: Path, f
                 cache=trees["cache"])
     assert r.code == 0, r.err
     doc = r.json()
-    assert doc["shape"] == ({"kernels_only": True, "per_tu": None} if flags[0] == "--kernels-only"
-                            else {"kernels_only": False, "per_tu": 2})
+    assert doc["shape"] == ({"kernels_only": True, "per_tu": None, "max_kernels": None} if flags[0] == "--kernels-only"
+                            else {"kernels_only": False, "per_tu": 2, "max_kernels": None})
     assert doc["complete"] and doc["summary"]["files_changed"] == 0
     assert doc["summary"]["files_added"] == 0 and doc["summary"]["files_removed"] == 0
 
@@ -182,3 +182,34 @@ def test_same_tile_with_another_schedule_is_paired() -> None:
     assert k["changed"] == [{"old": {f: base[f] for f in k["changed"][0]["old"]},
                              "new": {**{f: base[f] for f in k["changed"][0]["old"]}, "mainloop": "ns::Pingpong"},
                              "differs": ["mainloop"]}]
+
+
+def test_exit_code(trees: dict[str, Path]) -> None:
+    """--exit-code: 1 when the new upstream changes anything, 0 for the tree's own upstream."""
+    code, out, err = _diff(trees, trees["up2"], "--exit-code")
+    assert code == 1 and "kernels:" in out, err
+    code, out, err = _diff(trees, trees["up"], "--exit-code")
+    assert code == 0, out + err
+    assert "unchanged" in out
+
+
+def test_remote_spelling_is_no_upstream_change() -> None:
+    from vendor_slim.engine.diff import remote_identity, upstream_changed
+
+    spellings = ["https://github.com/NVIDIA/cutlass.git", "https://github.com/NVIDIA/cutlass",
+                 "git@github.com:NVIDIA/cutlass.git", "ssh://git@github.com/NVIDIA/cutlass/"]
+    assert len({remote_identity(r) for r in spellings}) == 1
+    old = {"remote": spellings[0], "commit": "abc", "dirty": False}
+    assert not upstream_changed(old, {**old, "remote": spellings[2]})
+    assert not upstream_changed(old, {**old, "remote": None})  # a local checkout records no remote
+    assert upstream_changed(old, {**old, "commit": "def"})
+    assert upstream_changed(old, {**old, "remote": "https://github.com/someone/cutlass"})
+    doc = {"dir": "/abs/tree", "new_tree": "/abs/new", "upstream": {
+        "old": {"trtllm": old, "cutlass": old}, "new": {"trtllm": old, "cutlass": {**old, "remote": spellings[3]}},
+        "changed": {"trtllm": False, "cutlass": False}},
+        "rules": {"changed": False, "old": {}, "new": {"sha256": "0" * 64}},
+        "shape": {"kernels_only": False, "per_tu": None}, "quant_ops": ["fg"], "tool": {"old": "x", "new": "x"},
+        "kernels": {"added": [], "removed": [], "changed": [], "unchanged": 1}, "files": None,
+        "file_diff_error": {"exit_code": 2, "message": "m"}, "licenses": None}
+    text = format_diff(doc, "tree", "new")
+    assert "CUTLASS: unchanged" in text and "/abs/" not in text

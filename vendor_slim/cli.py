@@ -20,6 +20,44 @@ F = TypeVar("F", bound=Callable[..., Any])
 QUANT_OP_CHOICES = ["fg", "pc", "fgz", "all"]
 
 
+_GLOBALS_KEY = "vendor_slim.globals"
+
+
+def _store_global(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Global options may come before or after the subcommand: either place sets them for the run."""
+    if value not in (None, False):
+        ctx.find_root().meta.setdefault(_GLOBALS_KEY, {})[param.name] = value
+    return value
+
+
+def _global_params() -> list[click.Parameter]:
+    """--debug, -q/--quiet, -v/--verbose, --color: on the group and on every command."""
+    return [
+        click.Option(["--debug"], is_flag=True, expose_value=False, callback=_store_global,
+                     help="Show Python tracebacks."),
+        click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, callback=_store_global,
+                     help="No progress on stderr (errors still go there)."),
+        click.Option(["-v", "--verbose"], is_flag=True, expose_value=False, callback=_store_global,
+                     help="Progress: also one line per finished item."),
+        click.Option(["--color"], type=click.Choice(["auto", "always", "never"]), default=None, expose_value=False,
+                     callback=_store_global,
+                     help="Colour in tables and progress (auto: on a terminal, unless NO_COLOR is set)."),
+    ]
+
+
+def global_settings() -> dict[str, Any]:
+    ctx = click.get_current_context(silent=True)
+    return dict(ctx.find_root().meta.get(_GLOBALS_KEY, {})) if ctx is not None else {}
+
+
+def _configure_output() -> None:
+    from vendor_slim.adapters import progress
+
+    g = global_settings()
+    level = progress.QUIET if g.get("quiet") else progress.VERBOSE if g.get("verbose") else progress.NORMAL
+    progress.configure(level, color=g.get("color") or "auto", no_color=bool(os.environ.get("NO_COLOR")))
+
+
 def _fail(exc: VendorSlimError) -> None:
     click.echo(f"vendor-slim: error: {exc.render()}", err=True)
     sys.exit(exc.exit_code)
@@ -30,7 +68,8 @@ def handled(fn: F) -> F:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        debug = bool(click.get_current_context().find_root().params.get("debug"))
+        debug = bool(global_settings().get("debug"))
+        _configure_output()
         try:
             return fn(*args, **kwargs)
         except VendorSlimError as exc:
@@ -77,9 +116,10 @@ def rules_options(fn: F) -> F:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="vendor-slim")
-@click.option("--debug", is_flag=True, help="Show Python tracebacks.")
-def cli(debug: bool) -> None:
-    """Carve a minimal, standalone, buildable W4A16 SM90 GEMM tree out of TensorRT-LLM."""
+def cli() -> None:
+    """Carve a minimal, standalone, buildable W4A16 SM90 GEMM tree out of TensorRT-LLM.
+
+    Progress goes to stderr; stdout holds only the result (a table, or the JSON document with --json)."""
 
 
 @cli.command()
@@ -113,7 +153,7 @@ def jobs_option(fn: F) -> F:
 
 
 def only_option(fn: F) -> F:
-    return click.option("--only", multiple=True, type=click.Choice(["runner", "launcher", "api", "link"]),
+    return click.option("--only", multiple=True, type=click.Choice(["runner", "launcher", "gemv", "api", "link"]),
                         help="Restrict to TUs of this role (repeatable).")(fn)
 
 
@@ -129,10 +169,11 @@ def only_option(fn: F) -> F:
 def closure(trtllm: Path, target: str | None, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...],
             jobs: int | None, only: tuple[str, ...], as_json: bool, oracle: str | None) -> None:
     """The include closure of every TU of the target, per TU and in union."""
-    from vendor_slim.app.closure import oracle_report, target_closure
+    from vendor_slim.app.closure import analysed, oracle_report
+    from vendor_slim.app.pipeline import shown_path
     from vendor_slim.report.documents import closure_json
 
-    report, tus = target_closure(_settings(trtllm, target, cutlass, rules, quant_op, jobs, only=only))
+    b, report, tus = analysed(_settings(trtllm, target, cutlass, rules, quant_op, jobs, only=only))
     diff = oracle_report(report, tus) if oracle else None
     doc = closure_json(report, diff)
     if as_json:
@@ -140,7 +181,8 @@ def closure(trtllm: Path, target: str | None, cutlass: Path | None, rules: Path 
     else:
         from vendor_slim.report.tables import print_closure
 
-        print_closure(doc, report.stats.seconds, oracle is not None)
+        print_closure(doc, report.stats.seconds, oracle is not None,
+                      {str(c.source): shown_path(b, c.source) for c in report.tus})
     if diff and (diff["missing"] or diff["extra"]):
         raise CheckFailed(f"closure differs from nvcc -M: {len(diff['missing'])} missing, {len(diff['extra'])} extra")
 
@@ -150,14 +192,23 @@ def closure(trtllm: Path, target: str | None, cutlass: Path | None, rules: Path 
 @trtllm_option
 @rules_options
 @jobs_option
+@click.option("--json", "as_json", is_flag=True, help="Print every match and its chain as JSON.")
 @handled
 def why(file: Path, trtllm: Path, target: str | None, cutlass: Path | None, rules: Path | None,
-        quant_op: tuple[str, ...], jobs: int | None) -> None:
-    """The shortest include chain from a TU of the target to FILE."""
-    from vendor_slim.app.closure import why_chain
+        quant_op: tuple[str, ...], jobs: int | None, as_json: bool) -> None:
+    """The shortest include chain from a TU of the target to FILE (each file that FILE names).
 
-    for depth, p in enumerate(why_chain(_settings(trtllm, target, cutlass, rules, quant_op, jobs), file)):
-        click.echo(f"{'  ' * depth}{p}")
+    FILE is a path or the tail of one (cutlass/gemm/gemm.h); each step shows FILE:LINE of its #include.
+    Exit 1 when no TU reads it."""
+    from vendor_slim.app.closure import why_document
+
+    doc = why_document(_settings(trtllm, target, cutlass, rules, quant_op, jobs), file)
+    if as_json:
+        click.echo(json.dumps(doc, indent=2))
+        return
+    from vendor_slim.report.tables import print_why
+
+    print_why(doc)
 
 
 @cli.command()
@@ -197,10 +248,11 @@ def graph(trtllm: Path, target: str | None, cutlass: Path | None, rules: Path | 
               help="Keep only the first N selected kernels (smoke builds).")
 @click.option("--per-tu", type=click.IntRange(min=1), default=None,
               help="Instantiations per generated TU (default: the rules', 8).")
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @handled
 def extract(trtllm: Path, target: str | None, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...],
             jobs: int | None, out: Path, force: bool, kernels_only: bool, max_kernels: int | None,
-            per_tu: int | None) -> None:
+            per_tu: int | None, as_json: bool) -> None:
     """Write the standalone source tree (vendored files, generated TUs, CMake, API, tests, lock)."""
     from vendor_slim.app import extract as app_extract
     from vendor_slim.models import Shape
@@ -208,9 +260,37 @@ def extract(trtllm: Path, target: str | None, cutlass: Path | None, rules: Path 
     shape = Shape(kernels_only=kernels_only, max_kernels=max_kernels, per_tu=per_tu)
     state, t, n_files = app_extract.run(_settings(trtllm, target, cutlass, rules, quant_op, jobs, shape=shape),
                                         out, force)
-    links = ", ".join(p.name for p in t.link.sources) or "none"
+    _extract_summary(out, state, t, n_files, as_json)
+
+
+def _extract_summary(out: Path, state: str, t: Any, n_files: int, as_json: bool) -> None:
+    from vendor_slim.app.pipeline import shown_path
+
+    links = [shown_path(t, p) for p in t.link.sources]
+    if as_json:
+        click.echo(json.dumps({"dir": str(out), "state": state, "files": n_files, "kernels": len(t.plan.kernels),
+                               "kernel_tus": len(t.plan.kernel_tus), "upstream_files": len(t.closure.union),
+                               "link_sources": links}, indent=2))
+        return
     click.echo(f"{out}: {state}; {n_files} files, {len(t.plan.kernels)} kernels in {len(t.plan.kernel_tus)} TUs, "
-               f"{len(t.closure.union)} upstream files; link closure: {links}")
+               f"{len(t.closure.union)} upstream files; link closure: {', '.join(links) or 'none'}")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@trtllm_option
+@click.option("--rules", type=click.Path(path_type=Path), default=None,
+              help="Rules file (default: the one the lock names, when it is one of this installation's).")
+@jobs_option
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@handled
+def sync(directory: Path, trtllm: Path, target: str | None, cutlass: Path | None, rules: Path | None,
+         jobs: int | None, as_json: bool) -> None:
+    """Re-extract DIRECTORY from --trtllm with exactly the flags its lock records (quant ops, shape, rules)."""
+    from vendor_slim.app.keepup import sync as run_sync
+
+    state, t, n_files = run_sync(directory, _settings(trtllm, target, cutlass, rules, (), jobs))
+    _extract_summary(directory, state, t, n_files, as_json)
 
 
 @cli.command()
@@ -255,12 +335,18 @@ def verify(directory: Path, jobs: int | None, no_build: bool, run_tests: bool, a
 @click.option("--message", "-m", "text", default=None,
               help="Commit message (default: a title and summary from the lock); the provenance trailers are "
                    "always appended.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @handled
-def publish(directory: Path, repo: Path | None, tag: str | None, text: str | None) -> None:
+def publish(directory: Path, repo: Path | None, tag: str | None, text: str | None, as_json: bool) -> None:
     """Commit an emitted tree to a git repository, with provenance trailers from its lock."""
+    from dataclasses import asdict
+
     from vendor_slim.app.keepup import publish as run_publish
 
     res = run_publish(directory, repo, tag, text)
+    if as_json:
+        click.echo(json.dumps(asdict(res), indent=2))
+        return
     tagged = f"; tagged {res.tag}" if res.tag else ""
     if res.state == "unchanged":
         click.echo(f"nothing to publish: {res.repo} already holds this tree at {res.commit[:12]}{tagged}")
@@ -276,9 +362,10 @@ def publish(directory: Path, repo: Path | None, tag: str | None, text: str | Non
               help="Rules file (default: the one the lock names, if it is one of rules/, else rules/w4a16_sm90.toml).")
 @jobs_option
 @click.option("--json", "as_json", is_flag=True, help="Print the diff as a JSON document.")
+@click.option("--exit-code", is_flag=True, help="Exit 1 when anything differs (as git diff --exit-code).")
 @handled
 def diff(directory: Path, trtllm: Path, target: str | None, cutlass: Path | None, rules: Path | None,
-         jobs: int | None, as_json: bool) -> None:
+         jobs: int | None, as_json: bool, exit_code: bool) -> None:
     """What extracting from another upstream tree would change in DIRECTORY (nothing is written)."""
     from vendor_slim.app.keepup import diff as run_diff
     from vendor_slim.engine.diff import format_diff
@@ -287,10 +374,22 @@ def diff(directory: Path, trtllm: Path, target: str | None, cutlass: Path | None
     if as_json:
         click.echo(json.dumps(doc, indent=2))
     else:
-        click.echo(format_diff(doc), nl=False)
+        click.echo(format_diff(doc, str(directory), str(trtllm)), nl=False)
     if not doc["complete"]:
         click.echo("vendor-slim: warning: only the kernels were compared; the files were not, because the new "
                    "tree cannot be extracted (see file_diff_error)", err=True)
+    if exit_code and differs(doc):
+        sys.exit(1)
+
+
+def differs(doc: dict[str, Any]) -> bool:
+    """Whether the diff holds any change: kernels, files, licences, the rules or an upstream."""
+    counts = [v for v in doc["summary"].values() if v]
+    return bool(counts) or bool(doc["rules"]["changed"]) or any((doc["upstream"].get("changed") or {}).values())
+
+
+for _command in (cli, *cli.commands.values()):  # global options before and after the subcommand
+    _command.params.extend(_global_params())
 
 
 @cli.command()

@@ -33,3 +33,28 @@ def test_program(library: str) -> str:
 
 def in_git_dir(rel: str) -> bool:
     return rel == GIT_DIR or rel.startswith(GIT_DIR + "/")
+
+
+# The emitted .gitignore: build folders inside the tree (the README's `cmake -B build`, IDEs' `cmake-build-*`).
+# verify, publish and extract ignore exactly these, as git does, so following the README never makes them
+# refuse the tree; they are top-level folders only (a pattern the emitted file can say in one line each).
+IGNORED_DIRS = ("build", "build-*", "cmake-build-*")
+GITIGNORE_NAME = ".gitignore"
+
+
+def render_gitignore() -> str:
+    return ("# Written by vendor-slim: build folders inside the tree (vendor-slim verify, publish and extract\n"
+            "# ignore exactly these too).\n" + "".join(f"/{d}/\n" for d in IGNORED_DIRS))
+
+
+def ignored_dir(name: str) -> bool:
+    """Whether a top-level folder of the tree is one the emitted .gitignore names."""
+    import fnmatch
+
+    return any(fnmatch.fnmatchcase(name, pat) for pat in IGNORED_DIRS)
+
+
+def kept_by_user(rel: str, is_dir_at_top: bool = True) -> bool:
+    """Paths of a tree that are not the tree's but the user's: the repository (.git) and ignored build folders."""
+    top, sep, _rest = rel.partition("/")
+    return in_git_dir(rel) or (bool(sep) and ignored_dir(top)) or (not sep and is_dir_at_top and ignored_dir(top))

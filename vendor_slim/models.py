@@ -232,6 +232,7 @@ class EmitInput:
     gemv: dict[str, Any] | None = None  # the GEMV selection: dispatcher TUs, their arguments, max M
     api_namespace: str = ""  # export only this namespace from the shared library (symbol isolation)
     cmake_packages: tuple[str, ...] = ()  # find_package arguments beyond CUDAToolkit (external roots)
+    extract_flags: dict[str, Any] | None = None  # what extract was asked for (the lock's `extract`: sync uses it)
 
 
 @dataclass(frozen=True)
@@ -287,6 +288,7 @@ class Lock:
     kernels: tuple[dict[str, Any], ...] = ()
     link: tuple[dict[str, Any], ...] = ()
     tus: tuple[dict[str, Any], ...] = ()  # path, role, lang
+    extract: dict[str, Any] = field(default_factory=dict)  # the flags extract was given (sync re-uses them)
 
     @classmethod
     def from_json(cls, data: object) -> Lock:
@@ -311,7 +313,7 @@ class Lock:
                    api_namespace=ns if isinstance(ns, str) else None, rules=_table(data, "rules"),
                    upstream=_table(data, "upstream"), generator=_table(data, "generator"),
                    quant_ops=tuple(str(q) for q in ops), kernels=_rows(data, "kernels"), link=_rows(data, "link"),
-                   tus=_rows(data, "tus"))
+                   tus=_rows(data, "tus"), extract=_table(data, "extract"))
 
     def file_rows(self) -> list[dict[str, Any]]:
         """The files as the lock's JSON rows."""

@@ -28,6 +28,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except OSError as exc:
         raise BadInput(f"cannot write {path}: {exc.strerror}") from exc
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes it 0600; a written file gets the usual mode (0644)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)

@@ -10,7 +10,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,9 +142,11 @@ def tag_exists(r: Repo, tag: str) -> bool:
     return r.ok("rev-parse", "--verify", "-q", f"refs/tags/{tag}")
 
 
-def stage_everything(r: Repo) -> None:
-    """Make the index exactly the work tree (additions, changes, deletions; ignore rules do not apply)."""
-    r.run("add", "--all", "--force", "--", ".", what="staging the tree")
+def stage_everything(r: Repo, exclude_dirs: Sequence[str] = ()) -> None:
+    """Make the index exactly the work tree (additions, changes, deletions; ignore rules do not apply),
+    except the top-level folders matching EXCLUDE_DIRS (glob patterns: the tree's build folders)."""
+    excludes = [f":(top,exclude,glob){d}/**" for d in exclude_dirs]
+    r.run("add", "--all", "--force", "--", ".", *excludes, what="staging the tree")
 
 
 def index_entries(r: Repo) -> dict[str, tuple[str, str]]:

@@ -31,6 +31,9 @@ def main(argv: list[str]) -> int:
     log = Path(argv[0])
     cmd = argv[1:]
     start = time.perf_counter()
+    log.mkdir(parents=True, exist_ok=True)
+    # a start marker: the caller's progress shows which compiles are running and for how long
+    (log / f"{os.getpid()}.start").write_text(json.dumps({"source": _after(cmd, "-c"), "start": time.time()}))
     rc = subprocess.call(cmd)
     wall = time.perf_counter() - start
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)

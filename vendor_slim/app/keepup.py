@@ -15,9 +15,9 @@ from typing import Any
 
 from vendor_slim import __version__
 from vendor_slim.adapters.gitinfo import git_info
-from vendor_slim.app.pipeline import build, emit_input, kernels, load
+from vendor_slim.app.pipeline import Built, build, emit_input, kernels, load, public_remote
 from vendor_slim.app.settings import Settings
-from vendor_slim.engine.diff import KERNEL_KEY, diff_files, diff_kernels, diff_licenses
+from vendor_slim.engine.diff import KERNEL_KEY, diff_files, diff_kernels, diff_licenses, upstream_changed
 from vendor_slim.engine.emit.lock import lock_document
 from vendor_slim.engine.emit.plan import plan_tree
 from vendor_slim.engine.publish import PublishResult
@@ -64,26 +64,60 @@ def _shape(lock: Lock, default_per_tu: int) -> Shape:
     return Shape(kernels_only=kernels_only, per_tu=per_tu)
 
 
+def recorded_flags(lock: Lock, default_per_tu: int) -> tuple[tuple[str, ...], Shape]:
+    """The quant ops and shape the tree was extracted with: the lock's `extract` record, or for a lock
+    written before it existed, what the lock's TUs and kernels show."""
+    rec = lock.extract
+    if rec:
+        def count(key: str) -> int | None:
+            v = rec.get(key)
+            return v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else None
+
+        ops = tuple(str(q) for q in rec.get("quant_ops") or lock.quant_ops)
+        return ops, Shape(kernels_only=bool(rec.get("kernels_only")), max_kernels=count("max_kernels"),
+                          per_tu=count("per_tu"))
+    return lock.quant_ops, _shape(lock, default_per_tu)
+
+
+def _asked(tree: Path, old: Lock, settings: Settings) -> Settings:
+    """SETTINGS with the quant ops, shape and rules the tree was extracted with."""
+    target = registry.for_tree(settings.tree, settings.target)
+    rel = str(old.extract.get("rules") or old.rules.get("path") or "")
+    rules_path = settings.rules or target.lock_rules(rel)
+    if rules_path is None and rel and not rel.startswith("rules/"):
+        raise BadInput(f"{tree} was extracted with the rules file {rel}, which is not one of this installation's; "
+                       "pass it with --rules")
+    ops, _ = recorded_flags(old, 1)
+    asked = replace(settings, quant_ops=ops, rules=rules_path)
+    _, shape = recorded_flags(old, target.default_per_tu(asked.options()))
+    return replace(asked, shape=shape)
+
+
+def sync(tree: Path, settings: Settings) -> tuple[str, Built, int]:
+    """Re-extract TREE from SETTINGS.tree with exactly the flags its lock records (like `vendir sync`)."""
+    from vendor_slim.app import extract as app_extract
+
+    return app_extract.run(_asked(tree, read_lock(tree), settings), tree, True)
+
+
 def _upstream_now(path: Path, cutlass: Path, layout: str) -> dict[str, Any]:
-    g, c = git_info(path), git_info(cutlass)
-    return {"trtllm": {"layout": layout, "remote": g.remote, "commit": g.commit, "dirty": g.dirty},
-            "cutlass": {"remote": c.remote, "commit": c.commit, "dirty": c.dirty}}
+    g, c = git_info(path), git_info(cutlass)  # a local path as remote is a machine path: not shown, as in the lock
+    return {"trtllm": {"layout": layout, "remote": public_remote(g.remote), "commit": g.commit, "dirty": g.dirty},
+            "cutlass": {"remote": public_remote(c.remote), "commit": c.commit, "dirty": c.dirty}}
 
 
 def diff(tree: Path, settings: Settings) -> dict[str, Any]:
     """The diff document: kernels always; files and licences when the new tree can be extracted."""
     tree = tree.absolute()
     old = read_lock(tree)
-    ops = old.quant_ops
     target = registry.for_tree(settings.tree, settings.target)
-    rules_path = settings.rules or target.lock_rules(str(old.rules.get("path") or ""))
-    asked = replace(settings, quant_ops=ops, rules=rules_path)
-    shape = _shape(old, target.default_per_tu(asked.options()))
-    asked = replace(asked, shape=shape)
+    asked = _asked(tree, old, settings)
+    ops, shape = asked.quant_ops, asked.shape
     new_rules = target.rules_record(asked.options())
     doc: dict[str, Any] = {
         "dir": str(tree), "new_tree": str(settings.tree.absolute()), "complete": True, "file_diff_error": None,
-        "quant_ops": list(ops), "shape": {"kernels_only": shape.kernels_only, "per_tu": shape.per_tu},
+        "quant_ops": list(ops), "shape": {"kernels_only": shape.kernels_only, "per_tu": shape.per_tu,
+                                           "max_kernels": shape.max_kernels},
         "tool": {"old": old.tool.get("version"), "new": __version__},
         "rules": {"old": old.rules, "new": new_rules, "changed": old.rules.get("sha256") != new_rules["sha256"]},
     }
@@ -115,6 +149,9 @@ def diff(tree: Path, settings: Settings) -> dict[str, Any]:
         doc["kernels"] = {**diff_kernels(old.kernels, new["kernels"]), "missing_for_runner": []}
         doc["files"] = diff_files(old_files, new["files"])
         doc["licenses"] = diff_licenses(old_files, new["files"])
+    doc["upstream"]["changed"] = {name: upstream_changed(doc["upstream"]["old"].get(name),
+                                                         doc["upstream"]["new"].get(name))
+                                  for name in ("trtllm", "cutlass")}
     k, f, lic = doc["kernels"], doc["files"], doc["licenses"]
     doc["summary"] = {
         "kernels_added": len(k["added"]), "kernels_removed": len(k["removed"]), "kernels_changed": len(k["changed"]),

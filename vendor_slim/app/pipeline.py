@@ -87,6 +87,16 @@ _CUDA_LIBS = {"cuda_runtime_api.h": "CUDA::cudart", "cuda_runtime.h": "CUDA::cud
               "cublasLt.h": "CUDA::cublasLt", "cublas_api.h": "CUDA::cublas", "cublas_v2.h": "CUDA::cublas"}
 
 
+def shown_path(b: Built, p: str | Path) -> str:
+    """A file as a user knows it: a tool-written one by its path in the emitted tree (never the cache's
+    staging folder), an upstream one relative to its checkout, anything else as it is."""
+    path = Path(p)
+    for base, prefix in ((b.plan.staging, ""), (b.src.path, ""), (b.src.roots.cutlass, "CUTLASS:")):
+        if path == base or base in path.parents:
+            return prefix + path.relative_to(base).as_posix()
+    return str(path)
+
+
 def public_remote(remote: str | None) -> str | None:
     """A remote worth recording: a URL (scheme:// or user@host:path); a local path is a machine path."""
     if remote and (("://" in remote and not remote.startswith("file:"))

@@ -16,10 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import re
+import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
-from importlib import metadata
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,14 @@ import networkx as nx
 
 from vendor_slim import __version__
 from vendor_slim.adapters import nvcc
+from vendor_slim.adapters.cache import HashMemo, code_version, hash_memo
 from vendor_slim.adapters.clock import Clock, monotonic
-from vendor_slim.adapters.fs import FileHasher, atomic_write_text, normalized
-from vendor_slim.adapters.libclang import includes
+from vendor_slim.adapters.fs import atomic_write_text, normalized
+from vendor_slim.adapters.libclang import includes, libclang_version
 from vendor_slim.adapters.libclang.includes import IncludeEdge, IncludeResult, UnresolvedInclude
 from vendor_slim.adapters.pool import run_calls
-from vendor_slim.errors import BadInput, ExternalToolError
+from vendor_slim.adapters.progress import stage
+from vendor_slim.errors import BadInput, CheckFailed, ExternalToolError
 from vendor_slim.models import (
     ClosureReport,
     ClosureStats,
@@ -111,20 +114,11 @@ def _contract_args(tu: TranslationUnit) -> list[str]:
     return tu.spec.preprocessor_args(tu.lang, cuda_inc)
 
 
-def _libclang_version() -> str:
-    for dist in ("libclang-ng", "libclang"):
-        try:
-            return f"{dist}=={metadata.version(dist)}"
-        except metadata.PackageNotFoundError:
-            continue
-    return "unknown"
-
-
 def _plan(tus: Sequence[TranslationUnit]) -> tuple[list[_Job], list[tuple[_Job, list[str]]]]:
     """Group TUs into parse jobs; returns the jobs and, per TU, its job and contract args."""
     jobs: dict[str, _Job] = {}
     per_tu: list[tuple[_Job, list[str]]] = []
-    lib = _libclang_version()
+    lib = libclang_version()
     for tu in tus:
         src = normalized(tu.source)
         if not src.is_file():
@@ -171,6 +165,14 @@ def _parse_pass(source: Path, args: tuple[str, ...], contents: str | None) -> In
 # Cache
 
 
+class _Hasher:
+    def __init__(self, memo: HashMemo) -> None:
+        self._memo = memo
+
+    def __call__(self, path: Path | str) -> str | None:
+        return self._memo.digest(path)
+
+
 def _to_json(result: IncludeResult) -> dict[str, Any]:
     return {
         "files": [str(f) for f in result.files],
@@ -190,7 +192,7 @@ def _from_json(data: dict[str, Any]) -> IncludeResult:
     )
 
 
-def _cache_load(cache_dir: Path, job: _Job, hasher: FileHasher) -> IncludeResult | None:
+def _cache_load(cache_dir: Path, job: _Job, hasher: _Hasher) -> IncludeResult | None:
     path = cache_dir / f"{job.key}.json"
     try:
         entry = json.loads(path.read_text())
@@ -224,7 +226,7 @@ def _rename(result: IncludeResult, old: Path, new: Path) -> IncludeResult:
     )])
 
 
-def _cache_store(cache_dir: Path, job: _Job, result: IncludeResult, hasher: FileHasher) -> None:
+def _cache_store(cache_dir: Path, job: _Job, result: IncludeResult, hasher: _Hasher) -> None:
     if result.unresolved:
         return
     hashes: dict[str, str] = {}
@@ -238,6 +240,7 @@ def _cache_store(cache_dir: Path, job: _Job, result: IncludeResult, hasher: File
     entry = {"key": job.key, "source": str(job.source), "hashes": hashes, "result": _to_json(result)}
     cache_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(cache_dir / f"{job.key}.json", json.dumps(entry))
+    hasher._memo.flush()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,7 +257,17 @@ def compute_closure(
     """
     start = clock()
     planned, per_tu = _plan(tus)
-    hasher = FileHasher()
+    hasher = _Hasher(hash_memo(cache_dir))
+    # the whole report (graphs included) is kept too: building it costs more than the parses' cached
+    # results take to load, and it is valid while every file of every job hashes the same
+    ident = {"format": CACHE_FORMAT, "code": code_version(__name__), "jobs": [j.key for j, _a in per_tu],
+             "tus": [[str(normalized(t.source)), t.role, t.lang] for t in tus],
+             "roots": [str(roots.trtllm), str(roots.cutlass)]}
+    report_path = cache_dir / "reports" / f"{hashlib.sha256(json.dumps(ident).encode()).hexdigest()}.pickle"
+    hit = _report_load(report_path, hasher)
+    if hit is not None:
+        return replace(hit, stats=replace(hit.stats, parses=0, cache_hits=len(planned),
+                                          seconds=clock() - start))
     results: dict[str, IncludeResult] = {}
     todo: list[_Job] = []
     for job in planned:
@@ -266,9 +279,13 @@ def compute_closure(
     hits = len(planned) - len(todo)
     tasks = [(job, name, args) for job in todo for name, args in job.pass_args]
     per_pass: dict[str, list[IncludeResult]] = {job.key: [] for job in todo}
-    calls = [(job.source, a, job.contents) for job, _name, a in tasks]
-    for i, result in run_calls(_parse_pass, calls, jobs):
-        per_pass[tasks[i][0].key].append(result)
+    if tasks:
+        with stage("include closure (libclang parses)", total=len(tasks)) as st:
+            st.note = f"{hits} of {len(planned)} jobs from cache"
+            calls = [(job.source, a, job.contents) for job, _name, a in tasks]
+            for i, result in run_calls(_parse_pass, calls, jobs):
+                per_pass[tasks[i][0].key].append(result)
+                st.advance(item=f"{tasks[i][0].source.name} ({tasks[i][1]})")
     for job in todo:
         fresh = includes.union(per_pass[job.key])
         results[job.key] = fresh
@@ -290,8 +307,55 @@ def compute_closure(
         shared_tus=len(tus) - len({job.key for job, _a in per_tu}) if tus else 0,
         seconds=clock() - start,
     )
-    return ClosureReport(roots=roots, tus=tuple(closures), union=tuple(union_files),
-                         graphs=tuple(graphs), graph=union_graph, stats=stats)
+    report = ClosureReport(roots=roots, tus=tuple(closures), union=tuple(union_files),
+                           graphs=tuple(graphs), graph=union_graph, stats=stats)
+    hashes = {str(f): hasher(f) for r in results.values() for f in r.files}
+    if not any(r.unresolved for r in results.values()) and all(h is not None for h in hashes.values()):
+        _report_store(report_path, hashes, report)
+    return report
+
+
+class _PathPickler(pickle.Pickler):
+    """Paths as persistent ids: unpickling builds each distinct path once (the edges repeat them)."""
+
+    def persistent_id(self, obj: Any) -> str | None:
+        return str(obj) if type(obj) is type(Path()) else None
+
+
+class _PathUnpickler(pickle.Unpickler):
+    def __init__(self, fh: Any) -> None:
+        super().__init__(fh)
+        self._paths: dict[str, Path] = {}
+
+    def persistent_load(self, pid: Any) -> Path:
+        p = self._paths.get(pid)
+        if p is None:
+            p = self._paths[pid] = Path(pid)
+        return p
+
+
+def _report_load(path: Path, hasher: _Hasher) -> ClosureReport | None:
+    try:
+        with path.open("rb") as fh:
+            entry = _PathUnpickler(fh).load()
+        if all(hasher(f) == h for f, h in entry["hashes"].items()):
+            report = entry["report"]
+            return report if isinstance(report, ClosureReport) else None
+    except Exception:  # a missing, stale or foreign pickle is a miss, never an error
+        return None
+    return None
+
+
+def _report_store(path: Path, hashes: dict[str, str | None], report: ClosureReport) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            _PathPickler(fh, protocol=pickle.HIGHEST_PROTOCOL).dump({"hashes": hashes, "report": report})
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def merge_closures(a: ClosureReport, b: ClosureReport) -> ClosureReport:
@@ -448,27 +512,39 @@ def oracle_diff(tu: TranslationUnit, closure: TUClosure, roots: Roots) -> tuple[
 
 def why(report: ClosureReport, file: Path) -> list[Path]:
     """The shortest include chain from any TU of the report to FILE (TU first, FILE last)."""
+    matches = why_all(report, file)
+    return [Path(n) for n, _line in matches[0][1]]
+
+
+def why_all(report: ClosureReport, file: Path) -> list[tuple[str, list[tuple[str, int | None]]]]:
+    """Every file of the graph FILE names (a relative name may match several) with its shortest chain
+    from a TU: (node, line of the #include in the previous node; None for the TU), TU first.
+
+    Raises CheckFailed when no TU reads a file of that name."""
     graph = report.graph
     targets = _match_nodes(graph, file)
     if not targets:
-        raise BadInput(f"{file} is not read by any translation unit of the target")
-    best: list[str] | None = None
+        raise CheckFailed(f"{file} is not read by any TU of the target")
+    best: dict[str, list[str]] = {}
     for tu in report.tus:
         start = str(tu.source)
         if start not in graph:
             continue
-        lengths, paths = nx.single_source_dijkstra(graph, start, weight=None)
+        paths = nx.single_source_shortest_path(graph, start)
         for t in targets:
-            if t in paths and (best is None or len(paths[t]) < len(best)):
-                best = paths[t]
-        del lengths
-    if best is None:
-        raise BadInput(f"{file} is in the include graph but no translation unit reaches it")
-    return [Path(p) for p in best]
+            if t in paths and (t not in best or len(paths[t]) < len(best[t])):
+                best[t] = paths[t]
+    if not best:
+        raise CheckFailed(f"{file} is in the include graph but no TU of the target reaches it")
+    out = []
+    for t in sorted(best, key=lambda n: (len(best[n]), n)):
+        chain = best[t]
+        out.append((t, [(n, None if k == 0 else int(graph[chain[k - 1]][n]["line"])) for k, n in enumerate(chain)]))
+    return out
 
 
 def _match_nodes(graph: Any, file: Path) -> list[str]:
-    nodes: set[str] = set(graph.nodes)
+    nodes: set[str] = {n for n, d in graph.nodes(data=True) if d.get("kind") != "unresolved"}
     for cand in (str(normalized(file)), os.path.realpath(file), str(file)):
         if cand in nodes:
             return [cand]

@@ -7,6 +7,7 @@ the emitted tree and sha256, licences per file and as counts per licence per ups
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -117,6 +118,30 @@ def _tail(s: Any) -> str:
     return str(s or "").rsplit("::", 1)[-1]
 
 
+def remote_identity(remote: str | None) -> str | None:
+    """A remote's host and path, whatever its spelling: https://github.com/NVIDIA/cutlass.git,
+    git@github.com:NVIDIA/cutlass and ssh://git@github.com/NVIDIA/cutlass/ are one repository."""
+    if not remote:
+        return None
+    r = remote.strip()
+    m = re.match(r"^[a-z+]+://(?:[^@/]+@)?([^/:]+)(?::\d+)?/(.*)$", r, re.I) or re.match(r"^[^@]+@([^:]+):(.*)$", r)
+    host, path = (m.group(1), m.group(2)) if m else ("", r)
+    path = path.strip("/")
+    path = path[:-4] if path.endswith(".git") else path
+    return f"{host.lower()}/{path.lower()}"
+
+
+def upstream_changed(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> bool:
+    """Another commit, another dirtiness or another repository; not another spelling of the same remote
+    (nor a remote recorded on one side only: a local checkout records none)."""
+    if not old or not new:
+        return bool(old) != bool(new)
+    if old.get("commit") != new.get("commit") or bool(old.get("dirty")) != bool(new.get("dirty")):
+        return True
+    a, b = remote_identity(old.get("remote")), remote_identity(new.get("remote"))
+    return a is not None and b is not None and a != b
+
+
 def _kernel_line(k: Mapping[str, Any]) -> str:
     tail = _tail
     parts = [tail(k.get("quant_op")), f"{k.get('act')} x {k.get('weight')}"]
@@ -129,12 +154,16 @@ def _kernel_line(k: Mapping[str, Any]) -> str:
     return " ".join(p for p in parts if p)
 
 
-def format_diff(doc: Mapping[str, Any]) -> str:
-    lines = [f"vendor-slim diff: {doc['dir']} (its lock) -> {doc['new_tree']}"]
+def format_diff(doc: Mapping[str, Any], dir_name: str | None = None, new_name: str | None = None) -> str:
+    """The diff as text; DIR_NAME and NEW_NAME: the paths as the user gave them (no machine paths)."""
+    lines = [f"vendor-slim diff: {dir_name or doc['dir']} (its lock) -> {new_name or doc['new_tree']}"]
     for name in ("trtllm", "cutlass"):
         old = doc["upstream"]["old"].get(name)
         new = doc["upstream"]["new"].get(name)
-        lines.append(f"  {UPSTREAM_NAMES[name]}: {_upstream(old)} -> {_upstream(new)}")
+        if not (doc["upstream"].get("changed") or {}).get(name, True):
+            lines.append(f"  {UPSTREAM_NAMES[name]}: unchanged ({_upstream(old)})")
+        else:
+            lines.append(f"  {UPSTREAM_NAMES[name]}: {_upstream(old)} -> {_upstream(new)}")
     r = doc["rules"]
     rules = (f"rules changed ({r['old'].get('sha256', '')[:12]} -> {r['new']['sha256'][:12]})" if r["changed"]
              else f"rules unchanged ({r['new']['sha256'][:12]})")

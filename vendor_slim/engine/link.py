@@ -16,18 +16,22 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from vendor_slim import __version__
 from vendor_slim.adapters import nvcc
-from vendor_slim.adapters.fs import atomic_write_text, file_sha256
+from vendor_slim.adapters.cache import HashMemo, code_version, hash_memo, load_entry, store_entry
+from vendor_slim.adapters.libclang import libclang_version
 from vendor_slim.adapters.libclang.sema import cuda_host_args
 from vendor_slim.adapters.libclang.symbols import SymbolFacts, SymbolUse, symbol_facts
+from vendor_slim.adapters.progress import Stage, stage
 from vendor_slim.errors import ExternalToolError
 from vendor_slim.models import CompileSpec, Lang, LinkResult, Roots, SymbolJob
 
 SOURCE_SUFFIXES = (".cpp", ".cc", ".cxx", ".cu")
 MAX_CANDIDATES = 24  # parses per symbol before it is reported as not found
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+_CODE = (__name__, "vendor_slim.adapters.libclang.symbols")
 
 
 def parse_args(spec: CompileSpec, lang: Lang) -> list[str]:
@@ -40,21 +44,18 @@ def parse_args(spec: CompileSpec, lang: Lang) -> list[str]:
                                            nvcc.cuda_include_dir() if lang == "cxx" else None)]
 
 
-def _code_version() -> str:
-    """The analysis code itself is part of the cache key: a fix must not be hidden by old results."""
-    from vendor_slim.adapters.libclang import symbols
-
-    return hashlib.sha256(Path(symbols.__file__).read_bytes()).hexdigest()[:16]
+def _ident(job: SymbolJob, roots: Roots) -> dict[str, Any]:
+    return {"f": CACHE_FORMAT, "v": __version__, "code": code_version(*_CODE), "clang": libclang_version(),
+            "src": str(job.source), "args": parse_args(job.spec, job.lang), "contents": job.contents,
+            "inst": job.instantiated, "ov": job.overlays, "roots": [str(roots.trtllm), str(roots.cutlass)]}
 
 
 def _facts(job: SymbolJob, roots: Roots, cache: Path) -> SymbolFacts:
     args = parse_args(job.spec, job.lang)
-    ident = json.dumps({"f": CACHE_FORMAT, "v": __version__, "code": _code_version(), "src": str(job.source),
-                        "args": args,
-                        "contents": job.contents, "inst": job.instantiated, "ov": job.overlays,
-                        "roots": [str(roots.trtllm), str(roots.cutlass)]}, sort_keys=True)
+    ident = json.dumps(_ident(job, roots), sort_keys=True)
     path = cache / f"{hashlib.sha256(ident.encode()).hexdigest()}.json"
-    hit = _load(path)
+    memo = hash_memo(cache.parent)
+    hit = _load(path, memo)
     if hit is not None:
         return hit
     trtllm = os.path.realpath(roots.trtllm) + os.sep
@@ -75,31 +76,26 @@ def _facts(job: SymbolJob, roots: Roots, cache: Path) -> SymbolFacts:
         raise ExternalToolError(f"libclang could not parse {job.source}",
                                 command=["libclang", *args, str(job.source)], returncode=1,
                                 output=str(exc)) from exc
-    _store(path, facts, job.source if job.contents is not None else None)
+    _store(path, facts, job.source if job.contents is not None else None, memo)
     return facts
 
 
-def _load(path: Path) -> SymbolFacts | None:
-    try:
-        entry = json.loads(path.read_text())
-    except (OSError, ValueError):
+def _load(path: Path, memo: HashMemo) -> SymbolFacts | None:
+    entry = load_entry(path, memo)
+    if entry is None:
         return None
-    if any(file_sha256(f) != h for f, h in entry["hashes"].items()):
-        return None
-    d = entry["facts"]
+    d: Any = entry["facts"]
     return SymbolFacts(tuple(d["defines"]), tuple(SymbolUse(*u) for u in d["uses"]), tuple(d["files"]),
                        tuple(d["external"]))
 
 
-def _store(path: Path, facts: SymbolFacts, replaced: Path | None) -> None:
-    hashes = {f: file_sha256(f) for f in facts.files if replaced is None or f != str(replaced)}
+def _store(path: Path, facts: SymbolFacts, replaced: Path | None, memo: HashMemo) -> None:
+    hashes = {f: memo.digest(f) for f in facts.files if replaced is None or f != str(replaced)}
     if any(h is None for h in hashes.values()):
         return
-    entry = {"hashes": hashes, "facts": {
+    store_entry(path, {"hashes": hashes, "facts": {
         "defines": list(facts.defines), "files": list(facts.files), "external": list(facts.external),
-        "uses": [[u.key, u.name, u.spelling, u.parent, u.declared_in] for u in facts.uses]}}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, json.dumps(entry))
+        "uses": [[u.key, u.name, u.spelling, u.parent, u.declared_in] for u in facts.uses]}}, memo)
 
 
 class _SourceIndex:
@@ -107,11 +103,12 @@ class _SourceIndex:
 
     def __init__(self, root: Path, exclude: Iterable[Path]) -> None:
         skip = {os.path.realpath(p) for p in exclude}
+        names = {os.path.basename(p) for p in skip}  # realpath only where the name could match (it is slow)
         self.paths = sorted(
             Path(dp) / f
             for dp, dirs, files in os.walk(root)
             for f in files
-            if f.endswith(SOURCE_SUFFIXES) and os.path.realpath(os.path.join(dp, f)) not in skip
+            if f.endswith(SOURCE_SUFFIXES) and not (f in names and os.path.realpath(os.path.join(dp, f)) in skip)
         )
         self._text: dict[Path, str] = {}
         self.unreadable: list[Path] = []
@@ -149,11 +146,40 @@ def _shared_dirs(a: Path, b: Path) -> int:
 
 def link_closure(jobs: Sequence[SymbolJob], roots: Roots, search_root: Path, spec: CompileSpec,
                  cache: Path, exclude: Sequence[Path] = ()) -> LinkResult:
-    """The fixed point: sources under SEARCH_ROOT that define what JOBS (and they in turn) use."""
+    """The fixed point: sources under SEARCH_ROOT that define what JOBS (and they in turn) use.
+
+    The result is cached under CACHE keyed by the jobs, the roots and the tool's code, and reused while
+    the search root holds the same sources and every file read (parsed or scanned) hashes the same."""
+    memo = hash_memo(cache.parent)
+    index = _SourceIndex(search_root, [*exclude, *(j.source for j in jobs)])
+    ident = {"jobs": [_ident(j, roots) for j in jobs], "search": str(search_root), "spec": repr(spec),
+             "exclude": sorted(str(p) for p in exclude), "max": MAX_CANDIDATES}
+    path = cache / "closure" / f"{hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()}.json"
+    entry = load_entry(path, memo)
+    if entry is not None and entry.get("index") == [str(p) for p in index.paths]:
+        r: Any = entry["result"]
+        return LinkResult(tuple(Path(p) for p in r["sources"]),
+                          tuple((Path(p), tuple(n)) for p, n in r["pulled_by"]), tuple(r["unresolved"]),
+                          tuple(r["external"]), int(r["parsed"]))
+    with stage("link closure (libclang symbol walk)") as st:
+        result, facts = _link_closure(jobs, roots, spec, cache, index, st)
+        st.note = f"{len(result.sources)} sources, {result.parsed} candidates parsed"
+    files = {f for fa in facts.values() for f in fa.files} | {str(p) for p in index.paths}
+    hashes = {f: memo.digest(f) for f in sorted(files)}
+    if not result.unresolved and all(h is not None for h in hashes.values()):
+        store_entry(path, {"hashes": hashes, "index": [str(p) for p in index.paths], "result": {
+            "sources": [str(p) for p in result.sources], "unresolved": list(result.unresolved),
+            "pulled_by": [[str(p), list(n)] for p, n in result.pulled_by], "external": list(result.external),
+            "parsed": result.parsed}}, memo)
+    return result
+
+
+def _link_closure(jobs: Sequence[SymbolJob], roots: Roots, spec: CompileSpec, cache: Path,
+                  index: _SourceIndex, st: Stage) -> tuple[LinkResult, dict[Path, SymbolFacts]]:
     facts: dict[Path, SymbolFacts] = {}
     for job in jobs:
         facts[job.source] = _facts(job, roots, cache)
-    index = _SourceIndex(search_root, [*exclude, *(j.source for j in jobs)])
+        st.advance(item=job.source.name)
     defined = {k for f in facts.values() for k in f.defines}
     chosen: list[Path] = []
     unresolved: dict[str, str] = {}
@@ -170,6 +196,7 @@ def link_closure(jobs: Sequence[SymbolJob], roots: Roots, search_root: Path, spe
                 continue
             lang: Lang = "cu" if cand.suffix == ".cu" else "cxx"
             cf = _facts(SymbolJob(cand, lang, spec), roots, cache)
+            st.advance(item=f"{cand.name} (for {use.name})")
             parsed += cand not in tried
             tried.add(cand)
             if use.key in cf.defines:
@@ -192,5 +219,5 @@ def link_closure(jobs: Sequence[SymbolJob], roots: Roots, search_root: Path, spe
         unresolved=tuple(sorted(unresolved.values())),
         external=tuple(sorted({h for f in facts.values() for h in f.external})),
         parsed=parsed,
-    )
+    ), facts
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from vendor_slim.adapters import gitrepo
 from vendor_slim.errors import BadInput
-from vendor_slim.layout import LOCK_NAME, UPSTREAM_NAMES
+from vendor_slim.layout import IGNORED_DIRS, LOCK_NAME, UPSTREAM_NAMES
 from vendor_slim.models import Lock
 
 _TRAILER_LINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*: \S")
@@ -150,7 +150,7 @@ def publish(tree: Path, lock: Lock, repo_path: Path | None, *, tag: str | None,
                 dest = target / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(tree / rel, dest)
-        gitrepo.stage_everything(repo)
+        gitrepo.stage_everything(repo, IGNORED_DIRS)  # the tree's build folders are the user's, as in .gitignore
         _check_staged(repo, tree, listed)
         new_tree = gitrepo.index_tree(repo)
         msg = message(lock, text)

@@ -13,6 +13,8 @@ import math
 import os
 import shutil
 import tempfile
+import threading
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,9 @@ from vendor_slim.adapters.clock import Clock, monotonic
 from vendor_slim.adapters.fs import file_sha256
 from vendor_slim.adapters.memory import MemoryProbe, mem_available_gb
 from vendor_slim.adapters.nvcc import nvcc_path
+from vendor_slim.adapters.progress import Stage, stage
 from vendor_slim.errors import BadInput
-from vendor_slim.layout import BENCH, BUILD, CONFIGURE, LOCK_NAME, command, in_git_dir, test_program
+from vendor_slim.layout import BENCH, BUILD, CONFIGURE, LOCK_NAME, command, kept_by_user, test_program
 from vendor_slim.models import Lock
 
 TU_PEAK_GB = 8.6  # a CUTLASS SM90 launcher TU peaks at up to this much memory (nvcc 13.0)
@@ -103,7 +106,7 @@ def check_lock(tree: Path, lock: Lock) -> LockCheck:
             res.edited.append(rel)
     for p in sorted(tree.rglob("*")):
         rel = p.relative_to(tree).as_posix()
-        if (p.is_file() or p.is_symlink()) and rel != LOCK_NAME and rel not in listed and not in_git_dir(rel):
+        if (p.is_file() or p.is_symlink()) and rel != LOCK_NAME and rel not in listed and not kept_by_user(rel, False):
             res.extra.append(rel)
     res.ok = not (res.edited or res.missing or res.extra)
     return res
@@ -149,7 +152,16 @@ def build_tree(tree: Path, lock: Lock, jobs: int, keep: Path | None = None,
     step = command(BUILD, **vals)
     step[0] = cmake_bin
     start = clock()
-    done = cmake.run_step(step, "cmake --build")
+    with stage("compiling", total=_compile_count(build)) as st:
+        stop = threading.Event()
+        watcher = threading.Thread(target=_watch_compiles, args=(logdir, tree, st, stop), daemon=True)
+        watcher.start()
+        try:
+            done = cmake.run_step(step, "cmake --build")
+        finally:
+            stop.set()
+            watcher.join()
+        _compile_progress(logdir, tree, st)
     res.wall_s = round(clock() - start, 1)
     for rec_path in sorted(logdir.glob("*.json")):
         rec = json.loads(rec_path.read_text())
@@ -189,6 +201,53 @@ def build_tree(tree: Path, lock: Lock, jobs: int, keep: Path | None = None,
         if f.role in VENDORED_ROLES and Path(os.path.realpath(tree / f.path)) not in read
     )
     return res, build
+
+
+def _compile_count(build: Path) -> int | None:
+    """How many compiles the build will run (those through the measuring launcher)."""
+    try:
+        done = cmake.run_step([cmake.require("ninja", "install Ninja (pip install ninja)"), "-C", str(build), "-t",
+                               "commands"], "ninja -t commands")
+    except Exception:  # only the progress display needs it
+        return None
+    return sum(1 for line in done.output.splitlines() if "measure.py" in line) or None
+
+
+def _compile_progress(logdir: Path, tree: Path, st: Stage) -> None:
+    """done/total from the launcher's records; the detail names the compile running longest."""
+    done = {p.stem for p in logdir.glob("*.json")}
+    running: list[tuple[float, str]] = []
+    for p in logdir.glob("*.start"):
+        if p.stem in done:
+            continue
+        try:
+            rec = json.loads(p.read_text())
+        except (OSError, ValueError):
+            continue
+        src = str(rec.get("source", ""))
+        rel = os.path.relpath(src, tree) if os.path.isabs(src) else src
+        running.append((float(rec.get("start", 0.0)), rel))
+    detail = ""
+    if running:
+        since, rel = min(running)
+        detail = f"{len(running)} running; slowest {rel} ({time.time() - since:.0f} s)"
+    st.update(done=len(done), detail=detail)
+
+
+def _watch_compiles(logdir: Path, tree: Path, st: Stage, stop: threading.Event) -> None:
+    reported: set[str] = set()
+    while not stop.wait(1.0):
+        _compile_progress(logdir, tree, st)
+        for p in logdir.glob("*.json"):
+            if p.stem not in reported:
+                reported.add(p.stem)
+                try:
+                    rec = json.loads(p.read_text())
+                    src = str(rec.get("source", ""))
+                    rel = os.path.relpath(src, tree) if os.path.isabs(src) else src
+                    st.advance(0, item=f"{rel} ({rec.get('wall_s', 0):.0f} s, {rec.get('peak_mb', 0):.0f} MB)")
+                except (OSError, ValueError):
+                    pass
 
 
 def run_tests(build: Path, library: str) -> dict[str, Any]:

@@ -8,21 +8,45 @@ from rich.console import Console
 from rich.table import Table
 
 
+def _console() -> Console:
+    """stdout's console: on a terminal its width (cells wrap, never cut); piped, wide enough that each row
+    stays on one line (for grep); colour as --color / NO_COLOR say."""
+    import os
+    import sys
+
+    from vendor_slim.adapters import progress
+
+    mode = progress.color_mode()
+    tty = sys.stdout.isatty()
+    no_color = mode == "never" or (mode == "auto" and (bool(os.environ.get("NO_COLOR")) or not tty))
+    return Console(width=None if tty else 100_000, no_color=no_color, force_terminal=mode == "always" or None,
+                   highlight=False, soft_wrap=not tty)
+
+
+def _table(title: str, columns: tuple[str, ...], right: tuple[str, ...] = ()) -> Table:
+    table = Table(title=title)
+    for col in columns:
+        # fold: a cell too wide for a narrow terminal wraps inside its column instead of being cut
+        table.add_column(col, overflow="fold", justify="right" if col in right else "left")
+    return table
+
+
 def _shape(v: list[int]) -> str:
     return "x".join(str(x) for x in v)
 
 
 def print_kernels(doc: dict[str, Any]) -> None:
-    console = Console()
-    table = Table(title=f"{doc['source']['layout']}: {doc['source']['path']}")
-    for col in ("file", "#", "act", "weight", "quant op", "cta", "cluster", "mainloop", "sel", "runner"):
-        table.add_column(col)
+    console = _console()
+    table = _table(f"{doc['source']['layout']}: {doc['source']['path']}",
+                   ("file", "#", "act", "weight", "quant op", "cta", "cluster", "mainloop", "epilogue", "sel",
+                    "runner"))
     for inst in doc["instantiations"]:
         if not (inst["selected"] or inst["needed_by_runner"]):
             continue
         table.add_row(
             inst["file"].rsplit("/", 1)[-1], str(inst["index"]), inst["act"], inst["weight"], inst["quant_op"],
             _shape(inst["cta"]), _shape(inst["cluster"]), inst["mainloop"].rsplit("::", 1)[-1],
+            inst["epilogue_schedule"].rsplit("::", 1)[-1],
             "yes" if inst["selected"] else "no", "needs" if inst["needed_by_runner"] else "-",
         )
     console.print(table)
@@ -36,13 +60,14 @@ def print_kernels(doc: dict[str, Any]) -> None:
         console.print(f"  [red]missing[/red]: {m}")
 
 
-def print_closure(doc: dict[str, Any], seconds: float, oracle: bool) -> None:
-    console = Console()
-    table = Table(title="include closure")
-    for col in ("role", "lang", "TU", "in-tree files", "external", "unresolved"):
-        table.add_column(col)
+def print_closure(doc: dict[str, Any], seconds: float, oracle: bool, shown: dict[str, str] | None = None) -> None:
+    """SHOWN: each TU's path as the user knows it (upstream-relative; the emitted tree's for tool files)."""
+    shown = shown or {}
+    console = _console()
+    table = _table("include closure", ("role", "lang", "TU", "in-tree files", "external", "unresolved"),
+                   right=("in-tree files", "external", "unresolved"))
     for tu in doc["tus"]:
-        table.add_row(tu["role"], tu["lang"], tu["source"].rsplit("/", 1)[-1], str(len(tu["files"])),
+        table.add_row(tu["role"], tu["lang"], shown.get(tu["source"], tu["source"]), str(len(tu["files"])),
                       str(len(tu["external"])), str(len(tu["unresolved"])))
     console.print(table)
     trt = doc["roots"]["trtllm"].rstrip("/") + "/"
@@ -61,7 +86,7 @@ def print_closure(doc: dict[str, Any], seconds: float, oracle: bool) -> None:
 
 
 def print_verify(report: Any) -> None:
-    console = Console()
+    console = _console()
     lk = report.lock
     console.print(f"[bold]{report.dir}[/bold]")
     console.print(f"lock: {'ok' if lk.ok else 'FAILED'} ({len(lk.edited)} edited, {len(lk.missing)} missing, "
@@ -69,9 +94,7 @@ def print_verify(report: Any) -> None:
     b = report.build
     if b is None:
         return
-    table = Table(title=f"compiles (-j{b.jobs})")
-    for col in ("TU", "wall s", "CPU s", "peak MB"):
-        table.add_column(col, justify="left" if col == "TU" else "right")
+    table = _table(f"compiles (-j{b.jobs})", ("TU", "wall s", "CPU s", "peak MB"), right=("wall s", "CPU s", "peak MB"))
     for t in b.tus:
         table.add_row(t.source, f"{t.wall_s:.1f}", f"{t.cpu_s:.1f}", f"{t.peak_mb:.0f}")
     console.print(table)
@@ -84,3 +107,20 @@ def print_verify(report: Any) -> None:
     if report.run is not None:
         res = report.run.get("results") or {}
         console.print(f"run: exit {report.run['returncode']}; checks ok: {res.get('ok')}")
+
+
+def print_why(doc: dict[str, Any]) -> None:
+    """`why`: per match its chain, one `file:line` (of the #include of the next file) per step, TU first."""
+    import click
+
+    matches = doc["matches"]
+    if len(matches) > 1:
+        click.echo(f"{doc['file']} names {len(matches)} files the target reads; the shortest chain to each "
+                   "(give a longer path to pick one):")
+    for m in matches:
+        if len(matches) > 1:
+            click.echo(f"\n{m['file']}:")
+        for depth, step in enumerate(m["chain"]):
+            where = f"{step['file']}:{step['line']}" if step["line"] is not None else step["file"]
+            role = f"  ({step['role']} TU)" if depth == 0 and step.get("role") else ""
+            click.echo(f"{'  ' * depth}{where}{role}")

@@ -6,6 +6,8 @@ wrong wheel is installed.
 
 from __future__ import annotations
 
+from functools import cache
+from importlib import metadata
 from types import ModuleType
 
 from vendor_slim.errors import BadInput
@@ -29,3 +31,14 @@ def cindex() -> ModuleType:
     except Exception as exc:  # a missing or incompatible libclang.so surfaces here
         raise BadInput(f"libclang could not be loaded ({exc}); fix: {_FIX}") from exc
     return ci  # type: ignore[no-any-return]
+
+
+@cache
+def libclang_version() -> str:
+    """The installed bindings' distribution and version (part of every parse result's cache key)."""
+    for dist in ("libclang-ng", "libclang"):
+        try:
+            return f"{dist}=={metadata.version(dist)}"
+        except metadata.PackageNotFoundError:
+            continue
+    return "unknown"

@@ -52,7 +52,15 @@ def _parse(path: Path, text: str, args: Sequence[str], overlays: dict[str, str],
 
 def diagnostics(path: Path, text: str, args: Sequence[str], overlays: dict[str, str] | None = None) -> list[Diag]:
     """Errors of the TU after template instantiation (clang instantiates at the end of the TU)."""
+    return diagnostics_and_files(path, text, args, overlays)[0]
+
+
+def diagnostics_and_files(path: Path, text: str, args: Sequence[str], overlays: dict[str, str] | None = None) -> (
+    tuple[list[Diag], list[str]]
+):
+    """The diagnostics and every file the parse read (to key a cached result by their contents)."""
     tu = _parse(path, text, args, overlays or {}, PARSE_KEEP_GOING)
+    files = sorted({str(inc.include.name) for inc in tu.get_includes() if inc.include is not None})
     out: list[Diag] = []
     for d in tu.diagnostics:
         if d.severity < 3:
@@ -62,7 +70,7 @@ def diagnostics(path: Path, text: str, args: Sequence[str], overlays: dict[str, 
             Diag(d.severity, str(loc.file) if loc.file else None, loc.line, loc.column, d.spelling,
                  tuple(c.spelling for c in d.children))
         )
-    return out
+    return out, files
 
 
 def template_declaration(path: Path, text: str, args: Sequence[str], namespace: Sequence[str], name: str) -> (

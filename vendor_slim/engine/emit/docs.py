@@ -136,6 +136,8 @@ Needs CUDA 12.x or 13.x (nvcc with sm_90a), CMake >= 3.18 and Ninja. A launcher 
 ```
 
 `vendor-slim verify` runs these same commands (with a fresh build folder) and checks the result.
+`build/` (and `build-*/`, `cmake-build-*/`) is named in `.gitignore`; `vendor-slim verify`, `publish`
+and `extract` ignore exactly those folders too, so building inside the tree is fine.
 Add `-DCMAKE_CUDA_COMPILER_LAUNCHER=ccache` to cache compiles; `-D{lib.upper()}_BUILD_TESTS=OFF`
 skips the test program. TensorRT-LLM's logger is quiet unless `TLLM_LOG_LEVEL` is set.
 
@@ -145,7 +147,13 @@ skips the test program. TensorRT-LLM's logger is quiet unless `TLLM_LOG_LEVEL` i
 find_package({lib} REQUIRED)   # after `cmake --install build --prefix PREFIX`
 target_link_libraries(app PRIVATE {lib}::{lib})
 ```
-or `add_subdirectory({inp.name})` and link `{lib}::{lib}`.
+or `add_subdirectory({inp.name})` and link `{lib}::{lib}`: as a subproject it builds neither its
+test program nor install rules unless `{lib.upper()}_BUILD_TESTS` / `{lib.upper()}_INSTALL` are ON, and
+leaves the parent's `CMAKE_BUILD_TYPE` alone. Shared or static, the library defines only
+`{inp.api_namespace or lib}::` symbols globally (`{lib.upper()}_HIDE_UPSTREAM_SYMBOLS`, ON by default).
+
+To regenerate this tree from a newer upstream with the same flags (recorded in `vendor.lock.json`):
+`vendor-slim sync . --trtllm PATH`; `vendor-slim diff . --trtllm PATH` shows what that would change.
 
 ## Licences
 

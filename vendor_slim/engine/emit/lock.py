@@ -44,6 +44,8 @@ def lock_document(inp: EmitInput, files: Sequence[OutFile]) -> dict[str, Any]:
         "tus": sorted(({"path": _tree_source(inp, tu.source), "role": tu.role, "lang": tu.lang} for tu in inp.tus),
                       key=lambda t: t["path"]),
     }
+    if inp.extract_flags is not None:
+        lock["extract"] = inp.extract_flags
     return lock
 
 

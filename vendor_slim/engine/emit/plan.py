@@ -14,9 +14,7 @@ from vendor_slim.engine.emit.licences import TOOL_LICENSE, detect_license, root_
 from vendor_slim.engine.emit.tree import OutFile, read_upstream
 from vendor_slim.engine.sbom import SBOM_NAME, TOOL_PART, license_summary
 from vendor_slim.errors import BadInput
-from vendor_slim.layout import (
-    UPSTREAM_DIRS,
-)
+from vendor_slim.layout import GITIGNORE_NAME, UPSTREAM_DIRS, render_gitignore
 from vendor_slim.models import EmitInput
 
 
@@ -46,6 +44,7 @@ def plan_tree(inp: EmitInput) -> list[OutFile]:
         "CMakeLists.txt": ("build", render_cmake(inp, roots)),
         f"cmake/{inp.library}Config.cmake.in": ("build", render_config(inp)),
         "KERNELS.md": ("doc", render_manifest(inp)),
+        GITIGNORE_NAME: ("build", render_gitignore()),
         **({"cmake/exports.map": ("build", render_exports(inp))} if inp.api_namespace else {}),
     }
     for rel_path, (role, text) in docs.items():

@@ -12,12 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from vendor_slim.adapters.fs import exchange_dirs
+from vendor_slim.adapters.progress import stage
 from vendor_slim.engine.emit.tree import OutFile, reason
 from vendor_slim.errors import BadInput
 from vendor_slim.layout import (
     GIT_DIR,
     LOCK_NAME,
-    in_git_dir,
+    ignored_dir,
+    kept_by_user,
 )
 
 TMP_PREFIX = ".vendor-slim-tmp-"
@@ -67,7 +69,7 @@ def _same_tree(out: Path, files: Sequence[OutFile], lock: str) -> bool:
         return False
     try:
         present = {p.relative_to(out).as_posix() for p in out.rglob("*")
-                   if (p.is_file() or p.is_symlink()) and not in_git_dir(p.relative_to(out).as_posix())}
+                   if (p.is_file() or p.is_symlink()) and not kept_by_user(p.relative_to(out).as_posix(), False)}
         if present != {f.path for f in files} | {LOCK_NAME}:
             return False
         return all((out / f.path).read_bytes() == f.data for f in files)
@@ -112,9 +114,14 @@ def clean_stale(parent: Path, name: str) -> None:
 
 
 def _carry_git(src: Path, dest: Path) -> None:
-    """Move a published tree's repository (.git) from the previous tree into its replacement."""
-    if (src / GIT_DIR).is_dir() and dest.is_dir() and not os.path.lexists(dest / GIT_DIR):
-        os.replace(src / GIT_DIR, dest / GIT_DIR)
+    """Move what is the user's, not the tree's, from the previous tree into its replacement: a published
+    tree's repository (.git) and the build folders the emitted .gitignore names."""
+    if not (src.is_dir() and dest.is_dir()):
+        return
+    builds = sorted(p.name for p in src.iterdir() if p.is_dir() and not p.is_symlink() and ignored_dir(p.name))
+    for name in (GIT_DIR, *builds):
+        if (src / name).is_dir() and not os.path.lexists(dest / name):
+            os.replace(src / name, dest / name)
 
 
 def write_tree(out: Path, files: Sequence[OutFile], lock: str, *, force: bool) -> str:
@@ -140,12 +147,14 @@ def write_tree(out: Path, files: Sequence[OutFile], lock: str, *, force: bool) -
                        "pass --force to replace it")
     if not os.access(parent, os.W_OK):
         raise BadInput(f"--out {out}: cannot write into {parent}: permission denied")
-    with _temp_dir(parent, out.name) as tmp:
+    with _temp_dir(parent, out.name) as tmp, stage("writing the tree", total=len(files) + 1) as st:
         try:
             for f in files:
                 p = tmp / f.path
                 p.parent.mkdir(parents=True, exist_ok=True)
                 p.write_bytes(f.data)
+                st.advance()
+            st.advance()
             (tmp / LOCK_NAME).write_text(lock)
             if existing:
                 # one atomic swap where the kernel has it: OUT always holds a whole tree

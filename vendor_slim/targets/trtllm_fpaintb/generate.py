@@ -9,6 +9,7 @@ from pathlib import Path
 
 from vendor_slim.adapters import proc
 from vendor_slim.adapters.cache import hash_files
+from vendor_slim.adapters.progress import stage
 from vendor_slim.errors import ExternalToolError
 from vendor_slim.models import SourceTree
 
@@ -47,6 +48,12 @@ def run_generator(src: SourceTree, arch: str, cache: Path) -> tuple[Path, list[s
         else ["-o", "OUT", *[a.replace("{arch}", arch) for a in src.generator_args]])]
     if (final / ".complete").is_file():
         return final, shown
+    with stage("kernel generator"):
+        _generate(src, arch, final, key)
+    return final, shown
+
+
+def _generate(src: SourceTree, arch: str, final: Path, key: str) -> None:
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
     try:
@@ -68,7 +75,6 @@ def run_generator(src: SourceTree, arch: str, cache: Path) -> tuple[Path, list[s
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return final, shown
 
 
 def generated_files(out_dir: Path, src: SourceTree, arch: str) -> list[Path]:

@@ -11,17 +11,27 @@ with a missing header (C1) can still be analysed: clang keeps going where nvcc s
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
-from vendor_slim.adapters.libclang.sema import Diag, cuda_host_args, diagnostics, template_declaration
+from vendor_slim import __version__
+from vendor_slim.adapters.cache import code_version, hash_memo, load_entry, store_entry
+from vendor_slim.adapters.libclang import libclang_version
+from vendor_slim.adapters.libclang.sema import Diag, cuda_host_args, diagnostics_and_files, template_declaration
 from vendor_slim.adapters.libclang.tokens import ANGLES, ANY_BRACKET, Tok, closing_index, depth_delta, lex
+from vendor_slim.adapters.progress import stage
 from vendor_slim.errors import BadInput
 from vendor_slim.models import Instantiation, SourceTree
 from vendor_slim.targets.trtllm_fpaintb.instantiations import join, parse_generated
 
 _EDG_ONLY = "function template partial specialization is not allowed"
+CACHE_FORMAT = 1
+_CODE = (__name__, "vendor_slim.targets.trtllm_fpaintb.instantiations", "vendor_slim.adapters.libclang.sema",
+         "vendor_slim.adapters.libclang.tokens")
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,7 @@ class RunnerAnalysis:
     preamble: tuple[str, ...] = ()  # the generated files' #include lines
     namespace: tuple[str, ...] = ()  # the namespace the generated instantiations sit in
     overlays: tuple[tuple[str, str], ...] = ()  # (file, text) of the EDG-compatibility overlay
+    cacheable: bool = True  # False when a header was not found (it may appear: the answer would change)
 
 
 def resolve_include(name: str, including_dir: Path, include_dirs: Sequence[Path]) -> Path | None:
@@ -146,7 +157,72 @@ def analyse_runner(
     defines: Sequence[str],
     arg_fields: Sequence[str],
     probe_path: Path,
+    cache: Path | None = None,
 ) -> tuple[list[Instantiation], RunnerAnalysis]:
+    """The generated instantiations and which of them the runner TU(s) reach (see the module's doc).
+
+    With CACHE, the result is stored under `cache/runner/` keyed by every argument, the generated files'
+    and the tool's code's contents, and reused while every file the probe parse read hashes the same."""
+    if cache is None:
+        return _analyse(src, generated, gen_root, launcher, runner_tus, std=std, arch=arch, defines=defines,
+                        arg_fields=arg_fields, probe_path=probe_path)
+    memo = hash_memo(cache)
+    ident = {"format": CACHE_FORMAT, "tool": __version__, "code": code_version(*_CODE), "clang": libclang_version(),
+             "generated": {str(f.relative_to(gen_root)): memo.digest(f) for f in generated},
+             "gen_root": str(gen_root), "launcher": launcher, "runners": [str(p) for p in runner_tus], "std": std,
+             "arch": arch, "defines": list(defines), "fields": list(arg_fields),
+             "include_dirs": [str(d) for d in src.include_dirs], "cuda": cuda_host_args(std, arch)}
+    key = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()
+    path = cache / "runner" / f"{key}.json"
+    entry = load_entry(path, memo)
+    if entry is not None:
+        try:
+            return _from_json(entry["result"])  # type: ignore[arg-type]
+        except (KeyError, TypeError, ValueError):
+            pass
+    read: list[str] = []
+    with stage("runner analysis (libclang instantiates the runner)"):
+        insts, analysis = _analyse(src, generated, gen_root, launcher, runner_tus, std=std, arch=arch,
+                                   defines=defines, arg_fields=arg_fields, probe_path=probe_path, read=read)
+    if analysis.cacheable:
+        hashes = {f: memo.digest(f) for f in sorted(set(read)) if f != str(probe_path)}
+        if all(h is not None for h in hashes.values()):
+            store_entry(path, {"hashes": hashes, "result": _to_json(insts, analysis)}, memo)
+    return insts, analysis
+
+
+def _to_json(insts: Sequence[Instantiation], a: RunnerAnalysis) -> dict[str, Any]:
+    return {"insts": [asdict(i) for i in insts], "analysis": {**asdict(a), "needed": sorted(a.needed)}}
+
+
+def _tuples(v: Any) -> Any:
+    return tuple(_tuples(x) for x in v) if isinstance(v, list) else v
+
+
+def _from_json(d: dict[str, Any]) -> tuple[list[Instantiation], RunnerAnalysis]:
+    names = {f.name for f in fields(Instantiation)}
+    insts = [Instantiation(**{k: _tuples(v) for k, v in i.items() if k in names}) for i in d["insts"]]
+    a = {k: _tuples(v) for k, v in d["analysis"].items()}
+    a["needed"] = frozenset(a["needed"])
+    return insts, RunnerAnalysis(**a)
+
+
+def _analyse(
+    src: SourceTree,
+    generated: Sequence[Path],
+    gen_root: Path,
+    launcher: str,
+    runner_tus: Sequence[Path],
+    *,
+    std: str,
+    arch: str,
+    defines: Sequence[str],
+    arg_fields: Sequence[str],
+    probe_path: Path,
+    read: list[str] | None = None,
+) -> tuple[list[Instantiation], RunnerAnalysis]:
+    read = [] if read is None else read
+    read += [str(f) for f in generated]
     insts: list[Instantiation] = []
     preambles: set[tuple[str, ...]] = set()
     namespaces: set[tuple[str, ...]] = set()
@@ -168,6 +244,7 @@ def analyse_runner(
         inl = resolve_include(name, gen_root, src.include_dirs) if name else None
         if inl is None:
             raise BadInput(f"{directive} of the generated files does not resolve in {src.path}")
+        read.append(str(inl))
         for inner in parse_generated(lex(inl, inl.read_text()), inl.name, arg_fields).preamble:
             n = _include_name(inner)
             hit = resolve_include(n, inl.parent, src.include_dirs) if n else None
@@ -181,7 +258,8 @@ def analyse_runner(
     probe_path.write_text(text)
     overlays: dict[str, str] = {}
     for _ in range(8):
-        diags = diagnostics(probe_path, text, args, overlays)
+        diags, files = diagnostics_and_files(probe_path, text, args, overlays)
+        read += files
         todo = [d for d in diags if d.message == _EDG_ONLY and d.file and d.file not in overlays]
         if not todo:
             break
@@ -209,4 +287,5 @@ def _read(diags: Sequence[Diag], fixups: tuple[str, ...]) -> RunnerAnalysis:
             missing.append(msg.split("vs_miss<", 1)[1].rsplit(">", 1)[0])
         else:
             other += 1
-    return RunnerAnalysis(frozenset(needed), tuple(sorted(set(missing))), other, fixups)
+    not_found = any(d.message.endswith("file not found") for d in diags)
+    return RunnerAnalysis(frozenset(needed), tuple(sorted(set(missing))), other, fixups, cacheable=not not_found)

@@ -89,6 +89,7 @@ def select_kernels(src: SourceTree, rules: Rules, quant_ops: Sequence[str], cach
         src, files, gen_root, rules.target.launcher, runner_tus,
         std=rules.target.std, arch=rules.target.cuda_arch, defines=rules.target.defines,
         arg_fields=rules.target.arg_fields, probe_path=cache / "probe" / f"{src.layout}-runner-probe.cu",
+        cache=cache,
     )
     selected = frozenset(i for i, inst in enumerate(insts) if matches(inst, rules, quant_ops))
     return KernelsReport(
