@@ -32,7 +32,7 @@ def test_default_rules() -> None:
 
 
 def test_profiles() -> None:
-    assert {p.name for p in load_profiles()} == {"trtllm-2024", "trtllm-2025", "flashinfer"}
+    assert {p.name for p in load_profiles()} == {"trtllm-2024", "trtllm-2025", "flashinfer", "flashinfer-git"}
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -14,6 +14,7 @@ import click
 
 from vendor_slim import __version__
 from vendor_slim.errors import CheckFailed, VendorSlimError
+from vendor_slim.layout import TreeCounts
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -249,31 +250,35 @@ def graph(trtllm: Path, target: str | None, cutlass: Path | None, rules: Path | 
 @click.option("--per-tu", type=click.IntRange(min=1), default=None,
               help="Instantiations per generated TU (default: the rules', 8).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@click.option("--no-compile-check", is_flag=True,
+              help="Do not compile the tool-written files (API, test, headers, generated TUs' preamble) before "
+                   "putting the tree in place.")
 @handled
 def extract(trtllm: Path, target: str | None, cutlass: Path | None, rules: Path | None, quant_op: tuple[str, ...],
             jobs: int | None, out: Path, force: bool, kernels_only: bool, max_kernels: int | None,
-            per_tu: int | None, as_json: bool) -> None:
+            per_tu: int | None, as_json: bool, no_compile_check: bool) -> None:
     """Write the standalone source tree (vendored files, generated TUs, CMake, API, tests, lock)."""
     from vendor_slim.app import extract as app_extract
     from vendor_slim.models import Shape
 
     shape = Shape(kernels_only=kernels_only, max_kernels=max_kernels, per_tu=per_tu)
-    state, t, n_files = app_extract.run(_settings(trtllm, target, cutlass, rules, quant_op, jobs, shape=shape),
-                                        out, force)
-    _extract_summary(out, state, t, n_files, as_json)
+    state, t, counts = app_extract.run(_settings(trtllm, target, cutlass, rules, quant_op, jobs, shape=shape),
+                                       out, force, compile_check=not no_compile_check)
+    _extract_summary(out, state, t, counts, as_json)
 
 
-def _extract_summary(out: Path, state: str, t: Any, n_files: int, as_json: bool) -> None:
+def _extract_summary(out: Path, state: str, t: Any, counts: TreeCounts, as_json: bool) -> None:
     from vendor_slim.app.pipeline import shown_path
 
     links = [shown_path(t, p) for p in t.link.sources]
     if as_json:
-        click.echo(json.dumps({"dir": str(out), "state": state, "files": n_files, "kernels": len(t.plan.kernels),
-                               "kernel_tus": len(t.plan.kernel_tus), "upstream_files": len(t.closure.union),
+        click.echo(json.dumps({"dir": str(out), "state": state, "files": counts.total, "kernels": len(t.plan.kernels),
+                               "kernel_tus": len(t.plan.kernel_tus), "upstream_files": sum(counts.upstream.values()),
+                               "licence_files": counts.licences, "tool_files": counts.tool,
                                "link_sources": links}, indent=2))
         return
-    click.echo(f"{out}: {state}; {n_files} files, {len(t.plan.kernels)} kernels in {len(t.plan.kernel_tus)} TUs, "
-               f"{len(t.closure.union)} upstream files; link closure: {', '.join(links) or 'none'}")
+    click.echo(f"{out}: {state}; {counts.line()}; {len(t.plan.kernels)} kernels in {len(t.plan.kernel_tus)} TUs; "
+               f"link closure: {', '.join(links) or 'none'}")
 
 
 @cli.command()
@@ -289,8 +294,8 @@ def sync(directory: Path, trtllm: Path, target: str | None, cutlass: Path | None
     """Re-extract DIRECTORY from --trtllm with exactly the flags its lock records (quant ops, shape, rules)."""
     from vendor_slim.app.keepup import sync as run_sync
 
-    state, t, n_files = run_sync(directory, _settings(trtllm, target, cutlass, rules, (), jobs))
-    _extract_summary(directory, state, t, n_files, as_json)
+    state, t, counts = run_sync(directory, _settings(trtllm, target, cutlass, rules, (), jobs))
+    _extract_summary(directory, state, t, counts, as_json)
 
 
 @cli.command()

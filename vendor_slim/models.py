@@ -199,6 +199,7 @@ class Upstream:
     remote: str | None
     commit: str | None
     dirty: bool
+    pinned: str | None = None  # the superproject's gitlink, for a submodule (CUTLASS in 3rdparty/cutlass)
 
 
 @dataclass(frozen=True)
@@ -233,6 +234,7 @@ class EmitInput:
     api_namespace: str = ""  # export only this namespace from the shared library (symbol isolation)
     cmake_packages: tuple[str, ...] = ()  # find_package arguments beyond CUDAToolkit (external roots)
     extract_flags: dict[str, Any] | None = None  # what extract was asked for (the lock's `extract`: sync uses it)
+    check_probes: tuple[tuple[str, str], ...] = ()  # (what it stands for, TU text) the compile check compiles too
 
 
 @dataclass(frozen=True)

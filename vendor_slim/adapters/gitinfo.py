@@ -42,3 +42,20 @@ def git_info(path: Path) -> GitInfo:
     except git.GitError:
         dirty = False
     return GitInfo(remote, commit, dirty)
+
+
+def gitlink(superproject: Path, sub: Path) -> str | None:
+    """The commit SUPERPROJECT's HEAD records for the submodule at SUB (its gitlink); None when SUB is
+    not a submodule path of it or either is not a repository."""
+    try:
+        import git
+    except ImportError:
+        return None
+    try:
+        rel = sub.resolve().relative_to(superproject.resolve()).as_posix()
+        repo = git.Repo(superproject, search_parent_directories=False)
+        line = repo.git.ls_tree("HEAD", "--", rel)
+    except (ValueError, git.InvalidGitRepositoryError, git.NoSuchPathError, git.GitError, OSError):
+        return None
+    parts = line.split()
+    return parts[2] if len(parts) >= 3 and parts[0] == "160000" and parts[1] == "commit" else None

@@ -24,6 +24,7 @@ from vendor_slim.engine.publish import PublishResult
 from vendor_slim.engine.publish import publish as publish_tree
 from vendor_slim.engine.verify import check_lock, read_lock
 from vendor_slim.errors import BadInput, VendorSlimError
+from vendor_slim.layout import TreeCounts
 from vendor_slim.models import Lock, Shape
 from vendor_slim.targets import registry
 
@@ -93,7 +94,7 @@ def _asked(tree: Path, old: Lock, settings: Settings) -> Settings:
     return replace(asked, shape=shape)
 
 
-def sync(tree: Path, settings: Settings) -> tuple[str, Built, int]:
+def sync(tree: Path, settings: Settings) -> tuple[str, Built, TreeCounts]:
     """Re-extract TREE from SETTINGS.tree with exactly the flags its lock records (like `vendir sync`)."""
     from vendor_slim.app import extract as app_extract
 

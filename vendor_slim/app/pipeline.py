@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from vendor_slim.adapters.gitinfo import git_info
+from vendor_slim.adapters.gitinfo import git_info, gitlink
 from vendor_slim.app.settings import Settings
 from vendor_slim.engine.closure import compute_closure, merge_closures
 from vendor_slim.engine.link import link_closure
@@ -72,6 +72,8 @@ def build(settings: Settings, loaded: Loaded | None = None) -> Built:
     closure_cache = cache / "closure"
     # a missing header stops here, before the link closure
     closure = compute_closure(plan.tus, src.roots, jobs=settings.jobs, cache_dir=closure_cache)
+    if plan.deferred:
+        raise BadInput(plan.deferred)
     link = link_closure(plan.link_seeds, src.roots, src.code_root, plan.spec, cache / "symbols",
                         exclude=plan.link_exclude)
     link_tus = tuple(TranslationUnit(p, "link", lang_of(p), plan.spec) for p in link.sources)
@@ -124,8 +126,9 @@ def emit_input(b: Built) -> EmitInput:
     upstreams = []
     for name, root, repo in (("trtllm", roots.trtllm, b.src.path), ("cutlass", roots.cutlass, roots.cutlass)):
         g = git_info(repo)
+        pinned = gitlink(b.src.path, repo) if name == "cutlass" else None
         upstreams.append(Upstream(name, root, repo, b.src.layout if name == "trtllm" else None,
-                                  public_remote(g.remote), g.commit, g.dirty))
+                                  public_remote(g.remote), g.commit, g.dirty, pinned))
     # a stub is emitted only where a compile reads it: the rules may declare stubs other trees need
     read = {p for c in b.closure.tus for p in (*c.files, *c.external)}
     stubs_read = {f for f in b.plan.files if f.role == "stub" and staging / f.path in read}
@@ -144,6 +147,7 @@ def emit_input(b: Built) -> EmitInput:
         link_sources=b.link.pulled_by, quant_ops=f.variants, rules_path=f.rules_path,
         rules_sha256=f.rules_sha256, generator_path=f.generator_path, generator_args=f.generator_args,
         api_namespace=f.api_namespace, gemv=b.plan.recipes, cmake_packages=b.plan.cmake_packages,
+        check_probes=b.plan.check_probes,
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from vendor_slim.adapters import gitrepo
 from vendor_slim.errors import BadInput
-from vendor_slim.layout import IGNORED_DIRS, LOCK_NAME, UPSTREAM_NAMES
+from vendor_slim.layout import IGNORED_DIRS, LOCK_NAME, UPSTREAM_NAMES, tree_counts
 from vendor_slim.models import Lock
 
 _TRAILER_LINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*: \S")
@@ -71,13 +71,11 @@ def message(lock: Lock, text: str | None) -> str:
         if "\n\n" in body and all(_TRAILER_LINE.match(line) for line in last.splitlines()):
             return f"{body}\n{block}\n"  # the user's own trailers: one trailer block, theirs first
         return f"{body}\n\n{block}\n"
-    files = lock.files
-    n_up = sum(1 for f in files if f.origin)
+    counts = tree_counts((f.path, bool(f.origin), f.role) for f in lock.files)
     ops = ", ".join(lock.quant_ops) or "none"
     rules = lock.rules.get("path") or "unknown rules"
-    summary = (f"Quant ops {ops}; {len(lock.kernels)} kernels; {len(files) + 1} files "
-               f"({n_up} upstream). Extracted by vendor-slim {lock.tool.get('version')} "
-               f"with {rules}.")
+    summary = (f"Quant ops {ops}; {len(lock.kernels)} kernels; {counts.line()}. Extracted by vendor-slim "
+               f"{lock.tool.get('version')} with {rules}.")
     return f"{title(lock)}\n\n{summary}\n\n{block}\n"
 
 

@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from vendor_slim.layout import upstream_phrase
+
 
 def _console() -> Console:
     """stdout's console: on a terminal its width (cells wrap, never cut); piped, wide enough that each row
@@ -74,8 +76,8 @@ def print_closure(doc: dict[str, Any], seconds: float, oracle: bool, shown: dict
     cut = doc["roots"]["cutlass"].rstrip("/") + "/"
     n_cut = sum(f.startswith(cut) for f in doc["union"])
     n_trt = sum(f.startswith(trt) and not f.startswith(cut) for f in doc["union"])
-    console.print(f"union: {len(doc['union'])} in-tree files ({n_trt} TensorRT-LLM, {n_cut} CUTLASS), "
-                  f"{seconds:.1f} s")
+    # worded and counted as extract's summary and the emitted README count the files they copy
+    console.print(f"union: {upstream_phrase({'trtllm': n_trt, 'cutlass': n_cut})}, {seconds:.1f} s")
     if oracle:
         o = doc["oracle"]
         console.print(f"oracle (nvcc -M): {len(o['missing'])} missing, {len(o['extra'])} extra")

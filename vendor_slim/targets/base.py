@@ -104,6 +104,12 @@ class BuildPlan:
     """CMake targets the library links beyond the CUDA ones the link closure finds."""
     recipes: dict[str, Any] | None = None
     """Composed recipes as the lock records them (TensorRT-LLM: the GEMV selection)."""
+    check_probes: tuple[tuple[str, str], ...] = ()
+    """TUs (what each stands for, its text) that extract's compile check compiles besides the
+    tool-written TUs and headers, e.g. the generated TUs' shared preamble without the kernels."""
+    deferred: str = ""
+    """Bad input found while planning, reported (exit 2) after the include closure, so that a tree
+    whose TUs cannot be read at all (a missing header) is told that first, with its include chain."""
 
 
 @dataclass(frozen=True)

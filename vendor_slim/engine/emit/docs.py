@@ -18,6 +18,7 @@ from vendor_slim.layout import (
     LOCK_NAME,
     UPSTREAM_DIRS,
     UPSTREAM_NAMES,
+    TreeCounts,
     command,
     test_program,
 )
@@ -53,6 +54,8 @@ def render_manifest(inp: EmitInput) -> str:
 def _upstream_line(u: Any, lic: str) -> str:
     commit = u.commit or "unknown commit (not a git checkout)"
     dirty = " (with uncommitted changes)" if u.dirty else ""
+    if u.pinned and u.commit and u.pinned != u.commit:
+        dirty += f" (its superproject pins {u.pinned})"
     return f"- {UPSTREAM_NAMES[u.name]}: {u.remote or 'no remote recorded'} at {commit}{dirty}; licence {lic}"
 
 
@@ -77,15 +80,20 @@ def _summary_lines(inp: EmitInput, summary: dict[str, dict[str, int]] | None) ->
     return lines
 
 
-def render_notice(inp: EmitInput, licenses: dict[str, str], summary: dict[str, dict[str, int]] | None = None) -> str:
+def render_notice(inp: EmitInput, licenses: dict[str, str], summary: dict[str, dict[str, int]] | None = None,
+                  counts: TreeCounts | None = None) -> str:
     lines = [f"{inp.name}", "", "This tree holds files copied unchanged from the following upstream projects, "
              "under their own licences (the licence files are kept at their upstream paths under third_party/):",
              ""]
-    counts = {u.name: sum(1 for n, _ in inp.vendored if n == u.name) for u in inp.upstreams}
+    n_up = counts.upstream if counts else {u.name: sum(1 for n, _ in inp.vendored if n == u.name)
+                                           for u in inp.upstreams}
     for u in inp.upstreams:
-        lines.append(_upstream_line(u, licenses[u.name]) + f"; {counts[u.name]} files under {UPSTREAM_DIRS[u.name]}/")
+        lines.append(_upstream_line(u, licenses[u.name]) + f"; {n_up.get(u.name, 0)} files under "
+                     f"{UPSTREAM_DIRS[u.name]}/ (licence files apart)")
     lines += ["", f"The build files, the public API under include/ and src/, the generated kernel files and the "
               f"test program were written by vendor-slim {__version__} (licence {TOOL_LICENSE})."]
+    if counts is not None:
+        lines += ["", f"In all, {counts.line()} ({LOCK_NAME} included)."]
     if summary is not None:
         lines += ["", "Licence summary (files per licence, the licence files included; a file's licence is the one "
                   f"its header states, else its project's; per file in {LOCK_NAME}; the components in {SBOM_NAME}):",
@@ -95,11 +103,14 @@ def render_notice(inp: EmitInput, licenses: dict[str, str], summary: dict[str, d
     return "\n".join(lines)
 
 
-def render_readme(inp: EmitInput, licenses: dict[str, str], summary: dict[str, dict[str, int]] | None = None) -> str:
+def render_readme(inp: EmitInput, licenses: dict[str, str], summary: dict[str, dict[str, int]] | None = None,
+                  counts: TreeCounts | None = None) -> str:
     lib = inp.library
     vals = {"src": ".", "build": "build", "jobs": "4", "test": test_program(lib)}
     steps = [" ".join(command(c, **vals)) for c in (CONFIGURE, BUILD, CHECK, BENCH)]
-    n_up = {u.name: sum(1 for n, _ in inp.vendored if n == u.name) for u in inp.upstreams}
+    n_up = counts.upstream if counts else {u.name: sum(1 for n, _ in inp.vendored if n == u.name)
+                                           for u in inp.upstreams}
+    in_all = f"\n\nIn all, {counts.line()} (`vendor.lock.json` included)." if counts else ""
     links = "\n".join(f"- `{p.relative_to(upstream_root(inp, p)).as_posix()}`: {', '.join(names)}"
                       for p, names in inp.link_sources)
     ops = ", ".join(inp.quant_ops)
@@ -115,10 +126,11 @@ It holds exactly the upstream files the compiler reads for these kernels, unchan
 - `src/`: its implementation over the vendored runner, and `src/generated/`: {len(inp.kernels)} kernel
   instantiations in {len(inp.kernel_tus)} TUs (listed in `KERNELS.md`).
 - `third_party/tensorrt_llm/` ({n_up.get("trtllm", 0)} files) and `third_party/cutlass/`
-  ({n_up.get("cutlass", 0)} files): upstream files at their upstream paths; see `NOTICE`.
+  ({n_up.get("cutlass", 0)} files, licence files apart): upstream files at their upstream paths; see
+  `NOTICE`.
 - `test/`: a test-and-benchmark program (checks every compiled config against a reference, then
   times the best config per shape against cuBLAS FP16).
-- `vendor.lock.json`: every file with its sha256, origin and licence, and the upstream commits.
+- `vendor.lock.json`: every file with its sha256, origin and licence, and the upstream commits.{in_all}
 
 Link-closure sources (found by vendor-slim from the symbols the TUs use):
 {links}

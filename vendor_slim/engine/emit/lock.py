@@ -22,6 +22,8 @@ def lock_document(inp: EmitInput, files: Sequence[OutFile]) -> dict[str, Any]:
     upstream: dict[str, Any] = {}
     for u in inp.upstreams:
         entry: dict[str, Any] = {"remote": u.remote, "commit": u.commit, "dirty": u.dirty}
+        if u.pinned is not None:  # a submodule: the commit its superproject records, beside the one read
+            entry["pinned"] = u.pinned
         if u.layout is not None:
             entry = {"layout": u.layout, **entry}
         upstream[u.name] = entry

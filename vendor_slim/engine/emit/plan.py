@@ -8,13 +8,16 @@ machine paths, so the same inputs give the same bytes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from vendor_slim.engine.compilecheck import CheckUnit
 from vendor_slim.engine.emit.cmake import render_cmake, render_config, render_exports
 from vendor_slim.engine.emit.docs import render_manifest, render_notice, render_readme, render_tree_sbom
 from vendor_slim.engine.emit.licences import TOOL_LICENSE, detect_license, root_license
-from vendor_slim.engine.emit.tree import OutFile, read_upstream
+from vendor_slim.engine.emit.tree import OutFile, read_upstream, tree_path
 from vendor_slim.engine.sbom import SBOM_NAME, TOOL_PART, license_summary
 from vendor_slim.errors import BadInput
-from vendor_slim.layout import GITIGNORE_NAME, UPSTREAM_DIRS, render_gitignore
+from vendor_slim.layout import GITIGNORE_NAME, UPSTREAM_DIRS, TreeCounts, render_gitignore, tree_counts
 from vendor_slim.models import EmitInput
 
 
@@ -56,12 +59,18 @@ def plan_tree(inp: EmitInput) -> list[OutFile]:
          for f in files]
         + [(None, TOOL_LICENSE)] * 3
     )
-    files.append(OutFile("NOTICE", render_notice(inp, licenses, summary).encode(), "doc", None, TOOL_LICENSE))
-    files.append(OutFile("README.md", render_readme(inp, licenses, summary).encode(), "doc", None, TOOL_LICENSE))
+    # NOTICE, README.md and the SBOM are written after the count that they show
+    pre = counts_of(files)
+    counts = TreeCounts(pre.upstream, pre.licences, pre.tool + 3)
+    files.append(OutFile("NOTICE", render_notice(inp, licenses, summary, counts).encode(), "doc", None,
+                         TOOL_LICENSE))
+    files.append(OutFile("README.md", render_readme(inp, licenses, summary, counts).encode(), "doc", None,
+                         TOOL_LICENSE))
     files.sort(key=lambda f: f.path)
     files.append(OutFile(SBOM_NAME, render_tree_sbom(inp, files, summary).encode(), "doc", None, TOOL_LICENSE))
     files.sort(key=lambda f: f.path)
     assert sum(summary.get(TOOL_PART, {}).values()) == sum(1 for f in files if f.origin is None)
+    assert counts_of(files) == counts
     seen: set[str] = set()
     for f in files:
         parts = f.path.split("/")
@@ -79,3 +88,27 @@ def plan_tree(inp: EmitInput) -> list[OutFile]:
 # Writing
 
 
+
+
+def counts_of(files: Sequence[OutFile]) -> TreeCounts:
+    """The tree's counts (layout.tree_counts) for FILES and the lock."""
+    return tree_counts((f.path, f.origin is not None, f.role) for f in files)
+
+
+def check_units(inp: EmitInput) -> list[CheckUnit]:
+    """What the compile check compiles (engine/compilecheck.py), with the flags CMakeLists.txt gives:
+    the library's TUs and headers with its private and public folders and defines, the test TU with
+    the public folder only (what linking the library target gives it), and the target's probes."""
+    roots = {u.name: u.root for u in inp.upstreams}
+    dirs = tuple(tree_path(d, inp, roots) for d in inp.include_dirs)
+    flags = (f"-std={inp.std}", f"-gencode=arch=compute_{inp.cuda_arch},code=sm_{inp.cuda_arch}", *inp.cuda_flags)
+    units = [CheckUnit(src, src, "", dirs, inp.defines, flags)
+             for src in sorted(tree_path(tu.source, inp, roots) for tu in inp.tus if tu.role == "api")]
+    units += [CheckUnit(src, src, "", ("include",), (), flags) for src in inp.test_sources]
+    headers = [f.path.removeprefix("include/") for f in inp.tool_files
+               if f.path.startswith("include/") and f.path.endswith(".h")]
+    if headers:
+        units.append(CheckUnit("the headers under include/ (" + ", ".join(headers) + ")", "",
+                               "".join(f'#include "{h}"\n' for h in headers), dirs, inp.defines, flags))
+    units += [CheckUnit(label, "", text, dirs, inp.defines, flags) for label, text in inp.check_probes]
+    return units

@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -124,7 +124,8 @@ def _carry_git(src: Path, dest: Path) -> None:
             os.replace(src / name, dest / name)
 
 
-def write_tree(out: Path, files: Sequence[OutFile], lock: str, *, force: bool) -> str:
+def write_tree(out: Path, files: Sequence[OutFile], lock: str, *, force: bool,
+               check: Callable[[Path], object] | None = None) -> str:
     """Write the tree into a temporary folder beside OUT and rename it into place.
 
     Returns 'created', 'replaced' or 'unchanged'."""
@@ -156,6 +157,8 @@ def write_tree(out: Path, files: Sequence[OutFile], lock: str, *, force: bool) -
                 st.advance()
             st.advance()
             (tmp / LOCK_NAME).write_text(lock)
+            if check is not None:
+                check(tmp)  # raises to stop: OUT is left untouched, _temp_dir removes tmp
             if existing:
                 # one atomic swap where the kernel has it: OUT always holds a whole tree
                 if exchange_dirs(tmp, out):

@@ -143,6 +143,45 @@ class GemvRule:
 
 
 @dataclass(frozen=True)
+class AlternativeRule:
+    requires: tuple[str, ...]
+    """Qualified names the tree must declare for this alternative."""
+    expr: str
+    """The C++ expression over the config `c` that this alternative generates."""
+
+
+@dataclass(frozen=True)
+class AccessorRule:
+    """A fact the API reads that vintages spell differently (CutlassGemmConfig::is_sm90 became
+    sm_version == 90): generated as `template <typename C> TYPE NAME(C const& c)` from the first
+    alternative whose names the tree declares."""
+
+    name: str
+    type: str
+    alternatives: tuple[AlternativeRule, ...]
+
+
+@dataclass(frozen=True)
+class TablesRule:
+    """The upstream declarations the API names, generated into a header of the emitted tree from the
+    tree's own declarations (see tables.py), so that no template spells one vintage's enumerators."""
+
+    header: str
+    """The generated header's path inside the emitted tree (under include/)."""
+    includes: tuple[str, ...]
+    """Include names (resolved on the target's include path) whose declarations are read."""
+    namespace: str
+    """Namespace of the enums below."""
+    shape_enums: tuple[str, ...] = ()
+    """Enums whose enumerator names spell shapes (CtaShape64x16x128B, ClusterShape_1x1x1): names and shapes."""
+    name_enums: tuple[str, ...] = ()
+    """Enums whose enumerators are tabulated with their names only."""
+    requires: tuple[str, ...] = ()
+    """Qualified names the API template spells; the tree must declare each (else exit 2 naming it)."""
+    accessors: tuple[AccessorRule, ...] = ()
+
+
+@dataclass(frozen=True)
 class Rules:
     path: Path
     sha256: str
@@ -153,7 +192,7 @@ class Rules:
     emit: EmitRule | None = None
     gemv: GemvRule | None = None
     stubs: tuple[StubRule, ...] = ()
-
+    tables: TablesRule | None = None
 
 
 def load_rules(path: Path | None = None) -> Rules:
@@ -181,6 +220,10 @@ def rules_from_data(data: dict[str, Any], path: Path, sha256: str = "") -> Rules
             paths += [(f"emit.{k}", v) for k in ("sources", "public_headers", "test_sources")
                       for v in getattr(rules.emit, k)]
         paths += [(f"stubs[{i}].include", s.include) for i, s in enumerate(rules.stubs)]
+        if rules.tables:
+            paths.append(("tables.header", rules.tables.header))
+            if rules.emit is None:
+                errors.append("tables: needs an [emit] section (the tables are part of the API)")
         for key, value in paths:
             parts = value.split("/")
             if value.startswith("/") or "\\" in value or any(p in ("", ".", "..") for p in parts):
@@ -215,5 +258,6 @@ def resolve_quant_ops(rules: Rules, requested: tuple[str, ...]) -> tuple[str, ..
     return tuple(sorted(out, key=list(rules.quant_ops).index))
 
 
-__all__ = ["PROFILES_DIR", "Profile", "QuantOpRule", "Rules", "load_profiles", "load_rules", "resolve_quant_ops",
+__all__ = ["PROFILES_DIR", "AccessorRule", "AlternativeRule", "Profile", "QuantOpRule", "Rules", "TablesRule",
+           "load_profiles", "load_rules", "resolve_quant_ops",
            "rules_from_data"]

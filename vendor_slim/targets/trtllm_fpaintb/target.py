@@ -27,6 +27,7 @@ from vendor_slim.targets.trtllm_fpaintb.rulefile import (
     resolve_quant_ops,
 )
 from vendor_slim.targets.trtllm_fpaintb.select import KernelsReport, select_kernels
+from vendor_slim.targets.trtllm_fpaintb.tables import read_tables
 from vendor_slim.targets.trtllm_fpaintb.units import (
     active_stubs,
     compile_spec,
@@ -112,7 +113,15 @@ class FpAIntBTarget:
         search = [*src.include_dirs, nvcc.cuda_include_dir(), Path("/usr/local/include"), Path("/usr/include")]
         stubs = active_stubs(rules, search)
         gemv = None if shape.kernels_only else gemv_selection(src, rules)
-        files = tool_files(rules, ops, launchers, stubs, gemv_config(rules, gemv))
+        deferred = ""
+        try:  # the upstream names the API uses, read from this tree's declarations
+            tables = read_tables(rules, ops, compile_spec(src, rules), src.code_root, gemv is not None)
+        except BadInput as exc:
+            # told after the include closure, which reports a runner TU that cannot be read (with its
+            # include chain) first: why such a tree has no API, and --kernels-only the way out
+            deferred, tables, rules, gemv = exc.message, None, replace(rules, emit=None), None
+        files = tool_files(rules, ops, launchers, stubs, gemv_config(rules, gemv),
+                           generated=[(tables.header, tables.text)] if tables else ())
         staging = write_staging(files, cache)
         spec = compile_spec(src, rules, before=[staging / "include"] if rules.emit else [],
                             after=[staging / STUB_DIR] if stubs else [])
@@ -138,6 +147,9 @@ class FpAIntBTarget:
             kernels=keep, kernel_tus=tuple(zip(names, map(tuple, groups), strict=True)), files=tuple(files),
             staging=staging, spec=spec, tus=(*runners, *launcher_tus, *gemv_tus, *api), link_seeds=tuple(seeds),
             link_exclude=tuple(t.source for t in launcher_tus), recipes=recipes,
+            check_probes=(((f"the preamble of the generated TUs ({names[0]} and the others)",
+                            "\n".join(rep.analysis.preamble) + "\n"),) if names else ()),
+            deferred=deferred,
         )
 
     def emit_facts(self, src: SourceTree, kernels: Kernels, plan: BuildPlan, options: Options) -> EmitFacts:

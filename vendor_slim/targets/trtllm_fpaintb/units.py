@@ -51,9 +51,12 @@ def launcher_sources(groups: Sequence[Sequence[Instantiation]], rules: Rules, pr
 
 
 def tool_files(rules: Rules, quant_ops: Sequence[str], launchers: Sequence[tuple[str, str]],
-               stubs: Sequence[StubRule], config: Sequence[str] = ()) -> list[ToolFile]:
-    """Launcher TUs, the rules' API and test templates, the config header and the active stubs."""
+               stubs: Sequence[StubRule], config: Sequence[str] = (),
+               generated: Sequence[tuple[str, str]] = ()) -> list[ToolFile]:
+    """Launcher TUs, the rules' API and test templates, the config header, other generated headers
+    (path in the tree, text) and the active stubs."""
     out = [ToolFile(f"{GENERATED_DIR}/{name}", text, "generated") for name, text in launchers]
+    out += [ToolFile(path, text, "generated") for path, text in generated]
     emit = rules.emit
     if emit is not None:
         root = (rules.path.parent / emit.templates).resolve()

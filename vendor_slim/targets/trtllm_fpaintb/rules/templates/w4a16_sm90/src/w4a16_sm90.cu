@@ -55,6 +55,7 @@
 #include "tensorrt_llm/common/logger.h"
 #include "tensorrt_llm/kernels/cutlass_kernels/cutlass_preprocessors.h"
 #include "tensorrt_llm/kernels/cutlass_kernels/fpA_intB_gemm/fpA_intB_gemm.h"
+#include "w4a16_sm90/upstream_tables.h"
 #if W4A16_SM90_HAS_GEMV
 #include "tensorrt_llm/kernels/weightOnlyBatchedGemv/kernelLauncher.h"
 #endif
@@ -63,6 +64,7 @@
 #endif
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <climits>
@@ -238,83 +240,89 @@ Entry const& entry(QuantOp op)
     throw std::logic_error("w4a16_sm90: unreachable: no runner for a compiled op");
 }
 
-// Tile extents (first along n, second along m: upstream swaps A and B on Hopper); K tile is 128 bytes.
-bool tile_nm(tkc::CutlassTileConfigSM90 t, int& tn, int& tm)
+// Tile and cluster extents come from w4a16_sm90/upstream_tables.h, generated from the tree's own
+// declarations: this file names no tile or cluster enumerator, so it compiles against any vintage.
+// Tile extents: first along n, second along m (upstream swaps A and B on Hopper); K in bytes.
+upstream::Shape<tkc::CutlassTileConfigSM90> const* tile_shape(tkc::CutlassTileConfigSM90 t)
 {
-    using T = tkc::CutlassTileConfigSM90;
-    switch (t)
+    for (auto const& s : upstream::kCutlassTileConfigSM90Shapes)
     {
-    case T::CtaShape64x16x128B: tn = 64, tm = 16; return true;
-    case T::CtaShape64x32x128B: tn = 64, tm = 32; return true;
-    case T::CtaShape64x64x128B: tn = 64, tm = 64; return true;
-    case T::CtaShape64x128x128B: tn = 64, tm = 128; return true;
-    case T::CtaShape64x256x128B: tn = 64, tm = 256; return true;
-    case T::CtaShape128x16x128B: tn = 128, tm = 16; return true;
-    case T::CtaShape128x32x128B: tn = 128, tm = 32; return true;
-    case T::CtaShape128x64x128B: tn = 128, tm = 64; return true;
-    case T::CtaShape128x128x128B: tn = 128, tm = 128; return true;
-    case T::CtaShape128x256x128B: tn = 128, tm = 256; return true;
-    case T::CtaShape256x128x128B: tn = 256, tm = 128; return true;
-    default: return false;
+        if (s.id == t)
+        {
+            return &s;
+        }
     }
+    return nullptr;
 }
 
-char const* cluster_str(tkc::ClusterShape c)
+std::string cluster_str(tkc::ClusterShape c)
 {
-    using C = tkc::ClusterShape;
-    switch (c)
+    for (auto const& s : upstream::kClusterShapeShapes)
     {
-    case C::ClusterShape_1x1x1: return "1x1x1";
-    case C::ClusterShape_2x1x1: return "2x1x1";
-    case C::ClusterShape_1x2x1: return "1x2x1";
-    case C::ClusterShape_2x2x1: return "2x2x1";
-    case C::ClusterShape_1x8x1: return "1x8x1";
-    case C::ClusterShape_8x1x1: return "8x1x1";
+        if (s.id == c)
+        {
+            return std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k);
+        }
+    }
+    return "?";
+}
+
+template <typename E, size_t N>
+char const* enum_name(std::array<upstream::Named<E>, N> const& names, E v)
+{
+    for (auto const& e : names)
+    {
+        if (e.id == v)
+        {
+            return e.name;
+        }
     }
     return "?";
 }
 
 std::string describe(GemmConfig const& c)
 {
-    if (!c.is_sm90) // not produced on SM 9.0; print the pre-Hopper fields
+    if (!upstream::is_sm90(c)) // not produced on SM 9.0; print the pre-Hopper fields
     {
-        return "pre-sm90 tile_config=" + std::to_string(static_cast<int>(c.tile_config))
-            + " split_k_style=" + std::to_string(static_cast<int>(c.split_k_style))
+        return std::string("pre-sm90 tile_config=") + enum_name(upstream::kCutlassTileConfigNames, upstream::tile_config_sm80(c))
+            + " split_k_style=" + enum_name(upstream::kSplitKStyleNames, c.split_k_style)
             + " split_k=" + std::to_string(c.split_k_factor) + " stages=" + std::to_string(c.stages);
     }
-    int tn = 0, tm = 0;
-    if (!tile_nm(c.tile_config_sm90, tn, tm))
+    auto const* shape = tile_shape(c.tile_config_sm90);
+    if (shape == nullptr)
     {
-        return "sm90 tile_config_sm90=" + std::to_string(static_cast<int>(c.tile_config_sm90));
+        return std::string("sm90 tile_config_sm90=") + enum_name(upstream::kCutlassTileConfigSM90Names, c.tile_config_sm90);
     }
-    int const tk = 128 / static_cast<int>(sizeof(half));
-    // MainloopScheduleType / EpilogueScheduleType only have AUTO; fpA_intB_gemm_template_sm90.h resolves it
-    // by the first tile extent: 64 -> ping-pong + TmaWarpSpecialized, else cooperative + TmaWarpSpecializedCooperative.
+    int const tn = shape->m, tm = shape->n;
+    int const tk = shape->k_bytes ? shape->k / static_cast<int>(sizeof(half)) : shape->k;
+    // AUTO schedules: fpA_intB_gemm_template_sm90.h resolves them by the first tile extent:
+    // 64 -> ping-pong + TmaWarpSpecialized, else cooperative + TmaWarpSpecializedCooperative.
     bool const auto_sched = c.mainloop_schedule == tkc::MainloopScheduleType::AUTO
         && c.epilogue_schedule == tkc::EpilogueScheduleType::AUTO;
-    std::string sched = !auto_sched ? "mainloop=? epilogue=?"
-        : tn == 64                  ? "mainloop=pingpong epilogue=tma_ws"
-                                    : "mainloop=cooperative epilogue=tma_ws_cooperative";
+    std::string sched = !auto_sched
+        ? std::string("mainloop=") + enum_name(upstream::kMainloopScheduleTypeNames, c.mainloop_schedule)
+            + " epilogue=" + enum_name(upstream::kEpilogueScheduleTypeNames, c.epilogue_schedule)
+        : tn == 64 ? "mainloop=pingpong epilogue=tma_ws"
+                   : "mainloop=cooperative epilogue=tma_ws_cooperative";
     std::string name = "tile(n,m,k)=" + std::to_string(tn) + "x" + std::to_string(tm) + "x" + std::to_string(tk)
         + " cluster(n,m,k)=" + cluster_str(c.cluster_shape) + " " + sched + " stages=auto";
     if (c.split_k_style != tkc::SplitKStyle::NO_SPLIT_K)
     {
         name += " split_k=" + std::to_string(c.split_k_factor);
     }
-    return name + " [CtaShape" + std::to_string(tn) + "x" + std::to_string(tm) + "x128B]";
+    return name + " [" + shape->name + "]";
 }
 
 int default_config(std::vector<GemmConfig> const& configs, int m)
 {
-    using T = tkc::CutlassTileConfigSM90;
-    T const want = m <= 16 ? T::CtaShape64x16x128B
-        : m <= 32          ? T::CtaShape64x32x128B
-        : m <= 64          ? T::CtaShape64x64x128B
-                           : T::CtaShape128x128x128B;
+    // the smallest ping-pong tile that covers m, else 128x128; 128-byte K, no cluster
+    int const want_n = m <= 64 ? 64 : 128;
+    int const want_m = m <= 16 ? 16 : m <= 32 ? 32 : m <= 64 ? 64 : 128;
     for (size_t i = 0; i < configs.size(); ++i)
     {
-        if (configs[i].is_sm90 && configs[i].tile_config_sm90 == want
-            && configs[i].cluster_shape == tkc::ClusterShape::ClusterShape_1x1x1)
+        auto const* shape = upstream::is_sm90(configs[i]) ? tile_shape(configs[i].tile_config_sm90) : nullptr;
+        if (shape != nullptr && shape->m == want_n && shape->n == want_m && shape->k == 128 && shape->k_bytes
+            && cluster_str(configs[i].cluster_shape) == "1x1x1")
         {
             return static_cast<int>(i);
         }
@@ -877,15 +885,17 @@ bool op_from_key(std::string const& key, QuantOp& op)
 // first, as in config_name(); K in elements).
 std::string short_name(GemmConfig const& c, int index)
 {
-    int tn = 0, tm = 0;
-    if (!c.is_sm90 || !tile_nm(c.tile_config_sm90, tn, tm))
+    auto const* shape = upstream::is_sm90(c) ? tile_shape(c.tile_config_sm90) : nullptr;
+    if (shape == nullptr)
     {
         return "cfg" + std::to_string(index); // not produced on SM 9.0
     }
+    int const tn = shape->m, tm = shape->n;
+    int const tk = shape->k_bytes ? shape->k / static_cast<int>(sizeof(half)) : shape->k;
     bool const auto_sched = c.mainloop_schedule == tkc::MainloopScheduleType::AUTO
         && c.epilogue_schedule == tkc::EpilogueScheduleType::AUTO;
-    std::string name = "sm90_t" + std::to_string(tn) + "x" + std::to_string(tm) + "x"
-        + std::to_string(128 / static_cast<int>(sizeof(half))) + "_c" + cluster_str(c.cluster_shape) + "_"
+    std::string name = "sm90_t" + std::to_string(tn) + "x" + std::to_string(tm) + "x" + std::to_string(tk) + "_c"
+        + cluster_str(c.cluster_shape) + "_"
         + (!auto_sched ? "sched" + std::to_string(index) : tn == 64 ? "pingpong" : "cooperative");
     if (c.split_k_style != tkc::SplitKStyle::NO_SPLIT_K)
     {
