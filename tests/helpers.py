@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -35,6 +36,14 @@ def run_cli(*args: str | Path, cache: Path | None = None, env: dict[str, str] | 
         capture_output=True, text=True, env=full, cwd=cwd, check=False, timeout=timeout,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+_PROGRESS = re.compile(r"^vendor-slim: [^:]+: (done|stopped) \(")
+
+
+def error_text(r: Result) -> str:
+    """stderr without the progress lines of the stages that ran before the error."""
+    return "".join(line for line in r.err.splitlines(keepends=True) if not _PROGRESS.match(line))
 
 
 def no_traceback(r: Result) -> bool:

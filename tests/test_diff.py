@@ -151,7 +151,8 @@ def test_bad_input(trees: dict[str, Path], tmp_path: Path, case: str) -> None:
         assert r.code == 2 and "not a tree emitted by vendor-slim" in r.err
     else:
         (tmp_path / "x").mkdir()
-        r = run_cli("diff", trees["out"], "--trtllm", tmp_path / "x", cache=trees["cache"])
+        r = run_cli("diff", trees["out"], "--trtllm", tmp_path / "x", "--rules", trees["up2"] / "rules.toml",
+                    cache=trees["cache"])
         assert r.code == 2 and "not a recognised tree" in r.err
     assert no_traceback(r)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import NEEDS_PERMISSIONS, Result, no_traceback, permission_prefix, run_cli
+from tests.helpers import NEEDS_PERMISSIONS, Result, error_text, no_traceback, permission_prefix, run_cli
 from tests.synth import make_extract_tree
 
 TIMEOUT = 120  # a hang (an include cycle that never ends) fails the test instead of CI
@@ -45,7 +45,8 @@ def assert_refused(r: Result, out: Path, *needles: str) -> None:
     """Exit 2, one error naming what is wrong, no traceback, nothing at --out or beside it."""
     assert r.code == 2, (r.code, r.err, r.out)
     assert no_traceback(r), r.err
-    assert r.err.startswith("vendor-slim: error: ") and r.err.count("vendor-slim: error:") == 1, r.err
+    err = error_text(r)
+    assert err.startswith("vendor-slim: error: ") and err.count("vendor-slim: error:") == 1, r.err
     for n in needles:
         assert n in r.err, (n, r.err)
     assert not os.path.lexists(out), f"{out} was created"

@@ -35,7 +35,8 @@ class HashMemo:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._disk: dict[str, list[object]] = {}
-        self._now: dict[str, str | None] = {}  # answers given in this process: one file, one answer
+        # answers given in this process, by stat: a file rewritten during the run is hashed again
+        self._now: dict[str, tuple[list[int], str]] = {}
         self._dirty = False
         try:
             data = json.loads(path.read_text())
@@ -47,14 +48,14 @@ class HashMemo:
     def digest(self, p: str | os.PathLike[str]) -> str | None:
         """The file's sha256, or None where it cannot be read."""
         key = os.fspath(p)
-        if key in self._now:
-            return self._now[key]
         try:
             st = os.stat(key)
         except OSError:
-            self._now[key] = None
             return None
         stamp = [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
+        seen = self._now.get(key)
+        if seen is not None and seen[0] == stamp:
+            return seen[1]
         hit = self._disk.get(key)
         if hit is not None and hit[:4] == stamp:
             digest = str(hit[4])
@@ -63,12 +64,11 @@ class HashMemo:
                 with open(key, "rb") as fh:
                     digest = hashlib.sha256(fh.read()).hexdigest()
             except OSError:
-                self._now[key] = None
                 return None
             if time.time() - max(st.st_mtime, st.st_ctime) > _RACY_S:
                 self._disk[key] = [*stamp, digest]
                 self._dirty = True
-        self._now[key] = digest
+        self._now[key] = (stamp, digest)
         return digest
 
     def valid(self, hashes: dict[str, str]) -> bool:
