@@ -281,11 +281,17 @@ def _extract_summary(out: Path, state: str, t: Any, counts: TreeCounts, as_json:
                f"link closure: {', '.join(links) or 'none'}")
 
 
+def lock_rules_option(fn: F) -> F:
+    """--rules for commands that re-read an emitted tree (sync, diff): the lock names the default."""
+    return click.option("--rules", type=click.Path(path_type=Path), default=None,
+                        help="Rules file (default: the one the lock names, when it is one of this "
+                             "installation's).")(fn)
+
+
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 @trtllm_option
-@click.option("--rules", type=click.Path(path_type=Path), default=None,
-              help="Rules file (default: the one the lock names, when it is one of this installation's).")
+@lock_rules_option
 @jobs_option
 @click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @handled
@@ -363,8 +369,7 @@ def publish(directory: Path, repo: Path | None, tag: str | None, text: str | Non
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path))
 @trtllm_option
-@click.option("--rules", type=click.Path(path_type=Path), default=None,
-              help="Rules file (default: the one the lock names, if it is one of rules/, else rules/w4a16_sm90.toml).")
+@lock_rules_option
 @jobs_option
 @click.option("--json", "as_json", is_flag=True, help="Print the diff as a JSON document.")
 @click.option("--exit-code", is_flag=True, help="Exit 1 when anything differs (as git diff --exit-code).")
